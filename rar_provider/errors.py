@@ -1,0 +1,58 @@
+"""OAuth errors raised by rar_provider.
+
+Every error a client can cause carries a standard OAuth ``error`` code and a
+plain-English ``error_description`` naming what was wrong (RFC 6749 §5.2,
+RFC 9126 §2.3, RFC 9396 §5).
+
+They subclass oauthlib's ``OAuth2Error`` so that, raised from inside an
+oauthlib validator, they travel the same way as oauthlib's own errors: a
+redirect to the client for normal errors at the authorization endpoint, a
+JSON body at the PAR and token endpoints.
+"""
+
+from __future__ import annotations
+
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
+
+
+class InvalidAuthorizationDetailsError(oauthlib_errors.OAuth2Error):
+    """RFC 9396 §5: ``authorization_details`` is malformed, unknown or not allowed."""
+
+    error = "invalid_authorization_details"
+    status_code = 400
+
+
+class InvalidRequestUriError(oauthlib_errors.OAuth2Error):
+    """RFC 9101 §7 / RFC 9126 §4: the ``request_uri`` is unknown, expired or used."""
+
+    error = "invalid_request_uri"
+    status_code = 400
+
+
+class InvalidRequestError(oauthlib_errors.InvalidRequestError):
+    """RFC 6749 §4.1.2.1 / §5.2 ``invalid_request`` with our description."""
+
+
+class InvalidClientError(oauthlib_errors.InvalidClientError):
+    """RFC 6749 §5.2 ``invalid_client`` (401)."""
+
+
+class InvalidTargetError(oauthlib_errors.OAuth2Error):
+    """RFC 8707 §2: the requested resource / audience is unknown."""
+
+    error = "invalid_target"
+    status_code = 400
+
+
+class AuthorizationDetailsProblem(ValueError):
+    """A problem found by the pure ``rar_provider.details`` checks.
+
+    Pure code raises this (no oauthlib, no HTTP); the OAuth seam turns it into
+    :class:`InvalidAuthorizationDetailsError` (or ``invalid_request`` where
+    :attr:`error` says so). ``description`` is the text the client receives.
+    """
+
+    def __init__(self, description: str, *, error: str = "invalid_authorization_details"):
+        super().__init__(description)
+        self.description = description
+        self.error = error
