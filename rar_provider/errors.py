@@ -56,3 +56,23 @@ class AuthorizationDetailsProblem(ValueError):
         super().__init__(description)
         self.description = description
         self.error = error
+
+
+def describe(error: oauthlib_errors.OAuth2Error) -> str:
+    """A description naming what was wrong, for oauthlib errors that come without one."""
+    if error.description:
+        return error.description
+    response_type = getattr(error, "response_type", None)
+    scopes = " ".join(getattr(error, "scopes", None) or [])
+    fallback = {
+        "unauthorized_client": f"This client may not use response_type={response_type!r}.",
+        "unsupported_response_type": f"response_type {response_type!r} is not supported; use 'code'.",
+        "invalid_scope": f"scope {scopes!r} includes values this server does not offer or this client may "
+        "not request.",
+        "invalid_client": "Client authentication failed.",
+        "invalid_grant": "The authorization code or refresh token is invalid, expired, used, or was issued "
+        "to another client.",
+        "access_denied": "The request was denied.",
+        "server_error": "The server could not complete the request.",
+    }
+    return fallback.get(error.error, error.error.replace("_", " ").capitalize() + ".")

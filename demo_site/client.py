@@ -1,0 +1,91 @@
+"""The demo's built-in OAuth client: it holds demo-client's secret server side and
+talks to the authorization server over HTTP, exactly as a real client would."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+
+SAMPLE_TRANSFER = [
+    {
+        "type": "money_transfer",
+        "instructedAmount": {"amount": 2500, "currency": "USD"},
+        "sourceAccount": "xxxxxxxxxxx1234",
+        "destinationAccount": "xxxxxxxxxxx9876",
+        "beneficiary": "Hanna Herwitz",
+        "subject": "A Lannister Always Pays His Debts",
+    }
+]
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict
+
+
+def pkce_pair() -> tuple[str, str]:
+    """RFC 7636 §4.1-4.2: a verifier and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _post(path: str, data: dict[str, str]) -> Reply:
+    credentials = f"{settings.DEMO_CLIENT_ID}:{settings.DEMO_CLIENT_SECRET}".encode()
+    request = urllib.request.Request(
+        settings.DEMO_AS_URL.rstrip("/") + path,
+        data=urllib.parse.urlencode(data).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(credentials).decode(),
+            "Accept": "application/json",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+            return Reply(response.status, json.loads(response.read() or b"{}"))
+    except urllib.error.HTTPError as error:
+        try:
+            body = json.loads(error.read() or b"{}")
+        except ValueError:
+            body = {"error": "unexpected_response", "error_description": f"HTTP {error.code}"}
+        return Reply(error.code, body)
+
+
+def push_authorization_request(authorization_details: list[dict], state: str, code_challenge: str) -> Reply:
+    """RFC 9126 §2.1: push the whole request on the back channel."""
+    return _post(
+        "/oauth/par",
+        {
+            "client_id": settings.DEMO_CLIENT_ID,
+            "response_type": "code",
+            "redirect_uri": settings.DEMO_REDIRECT_URI,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+            "authorization_details": json.dumps(authorization_details),
+        },
+    )
+
+
+def exchange_code(code: str, code_verifier: str | None) -> Reply:
+    """RFC 6749 §4.1.3: trade the code for tokens."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": settings.DEMO_REDIRECT_URI}
+    if code_verifier:
+        data["code_verifier"] = code_verifier
+    return _post("/oauth/token", data)
+
+
+def authorize_url(request_uri: str) -> str:
+    query = urllib.parse.urlencode({"client_id": settings.DEMO_CLIENT_ID, "request_uri": request_uri})
+    return f"/oauth/authorize?{query}"

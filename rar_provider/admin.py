@@ -1,0 +1,193 @@
+"""Admin screens an operator uses to register APIs and types, set client policy and
+look at pushed requests and the details carried by codes and tokens."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    AccessTokenDetails,
+    AuthorizationDetailType,
+    ClientGrant,
+    ClientPolicy,
+    PushedAuthorizationRequest,
+    RefreshTokenDetails,
+    ResourceServer,
+)
+
+
+def _pretty_json(value) -> str:
+    return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2))
+
+
+class AuthorizationDetailTypeInline(admin.TabularInline):
+    model = AuthorizationDetailType
+    fields = ("type", "label", "enabled")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(ResourceServer)
+class ResourceServerAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "identifier",
+        "user_access_policy",
+        "client_access_policy",
+        "consent_policy",
+        "type_count",
+    )
+    list_filter = ("user_access_policy", "client_access_policy", "consent_policy")
+    search_fields = ("name", "identifier", "description")
+    inlines = [AuthorizationDetailTypeInline]
+
+    @admin.display(description=_("types"))
+    def type_count(self, obj) -> int:
+        return obj.detail_types.count()
+
+
+@admin.register(AuthorizationDetailType)
+class AuthorizationDetailTypeAdmin(admin.ModelAdmin):
+    list_display = ("type", "label", "resource_server", "enabled", "updated")
+    list_filter = ("enabled", "resource_server")
+    search_fields = ("type", "label", "description", "resource_server__identifier")
+    list_select_related = ("resource_server",)
+    fieldsets = (
+        (None, {"fields": ("resource_server", "type", "enabled")}),
+        (_("Shown to end users"), {"fields": ("label", "description")}),
+        (_("Validation"), {"fields": ("json_schema",)}),
+    )
+
+
+class ClientGrantInline(admin.StackedInline):
+    model = ClientGrant
+    extra = 0
+    filter_horizontal = ("detail_types",)
+
+
+@admin.register(ClientPolicy)
+class ClientPolicyAdmin(admin.ModelAdmin):
+    list_display = ("application", "require_pushed_authorization_requests", "granted_apis", "updated")
+    list_filter = ("require_pushed_authorization_requests",)
+    search_fields = ("application__name", "application__client_id")
+    raw_id_fields = ("application",)
+    inlines = [ClientGrantInline]
+
+    @admin.display(description=_("APIs granted"))
+    def granted_apis(self, obj) -> str:
+        return ", ".join(g.resource_server.identifier for g in obj.grants.select_related("resource_server"))
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("pending", _("Pending")), ("used", _("Used")), ("expired", _("Expired, unused")))
+
+    def queryset(self, request, queryset):
+        from django.utils import timezone
+
+        now = timezone.now()
+        if self.value() == "pending":
+            return queryset.filter(consumed_at__isnull=True, expires_at__gt=now)
+        if self.value() == "used":
+            return queryset.filter(consumed_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(consumed_at__isnull=True, expires_at__lte=now)
+        return queryset
+
+
+@admin.register(PushedAuthorizationRequest)
+class PushedAuthorizationRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "application",
+        "resource_server",
+        "types",
+        "created_at",
+        "expires_at",
+        "consumed_at",
+    )
+    list_filter = (StateFilter, "resource_server", "application")
+    search_fields = ("application__name", "application__client_id", "reference_hash")
+    list_select_related = ("application", "resource_server")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "reference_hash",
+        "application",
+        "resource_server",
+        "parameters_pretty",
+        "details_pretty",
+        "created_at",
+        "expires_at",
+        "consumed_at",
+    )
+    exclude = ("parameters", "authorization_details")
+
+    @admin.display(description=_("types"))
+    def types(self, obj) -> str:
+        return ", ".join(obj.detail_types)
+
+    @admin.display(description=_("parameters"))
+    def parameters_pretty(self, obj) -> str:
+        return _pretty_json(obj.parameters)
+
+    @admin.display(description=_("authorization details"))
+    def details_pretty(self, obj) -> str:
+        return _pretty_json(obj.authorization_details)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class IssuedDetailsAdmin(admin.ModelAdmin):
+    list_filter = ("resource_server",)
+    readonly_fields = ("resource_server", "details_pretty")
+    exclude = ("authorization_details",)
+
+    @admin.display(description=_("authorization details"))
+    def details_pretty(self, obj) -> str:
+        return _pretty_json(obj.authorization_details)
+
+    @admin.display(description=_("types"))
+    def types(self, obj) -> str:
+        return ", ".join(d.get("type", "?") for d in obj.authorization_details)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AccessTokenDetails)
+class AccessTokenDetailsAdmin(IssuedDetailsAdmin):
+    # Never show the token itself: DOT's __str__ is the raw token value.
+    list_display = ("id", "access_token_id", "user", "client", "resource_server", "types")
+    exclude = ("authorization_details", "access_token")
+    list_select_related = ("access_token__user", "access_token__application", "resource_server")
+    search_fields = ("access_token__user__username", "access_token__application__name")
+
+    @admin.display(description=_("user"))
+    def user(self, obj):
+        return obj.access_token.user
+
+    @admin.display(description=_("client"))
+    def client(self, obj):
+        return obj.access_token.application
+
+
+@admin.register(RefreshTokenDetails)
+class RefreshTokenDetailsAdmin(IssuedDetailsAdmin):
+    list_display = ("id", "refresh_token_id", "resource_server", "types")
+    exclude = ("authorization_details", "refresh_token")
+    list_select_related = ("refresh_token", "resource_server")
+    search_fields = ("refresh_token__user__username", "refresh_token__application__name")

@@ -1,0 +1,122 @@
+"""Django system checks. Ids are stable; tests assert them.
+
+- rar_provider.E001  DOT's effective OAUTH2_SERVER_CLASS does not install our pipeline
+- rar_provider.E002  OAUTH2_VALIDATOR_CLASS is not (a subclass of) RARValidator
+- rar_provider.E003  OIDC is enabled and OIDC_SERVER_CLASS does not install our pipeline
+- rar_provider.E004  RAR_PROVIDER has a key we do not know (a typo)
+- rar_provider.E005  a RAR_PROVIDER value has the wrong type or is out of range
+- rar_provider.W001  RAR_PROVIDER["ISSUER"] is not set
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+from oauth2_provider.settings import oauth2_settings
+
+from .conf import _INT_SETTINGS, rar_settings
+
+SERVER_HINT = (
+    'Set OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "rar_provider.oauth.server.RARServer" and '
+    'OAUTH2_PROVIDER["OIDC_SERVER_CLASS"] = "rar_provider.oauth.server.RAROIDCServer".'
+)
+
+
+def _as_class(value):
+    return import_string(value) if isinstance(value, str) else value
+
+
+@checks.register(checks.Tags.security)
+def check_dot_integration(app_configs=None, **kwargs):
+    from .oauth.server import RARServerMixin
+    from .oauth.validator import RARValidator
+
+    errors = []
+    server_class = _as_class(oauth2_settings.OAUTH2_SERVER_CLASS)
+    if not (isinstance(server_class, type) and issubclass(server_class, RARServerMixin)):
+        errors.append(
+            checks.Error(
+                f"DOT's server class {server_class!r} does not validate authorization_details or pushed "
+                "requests.",
+                hint=SERVER_HINT,
+                id="rar_provider.E001",
+            )
+        )
+    validator_class = _as_class(oauth2_settings.OAUTH2_VALIDATOR_CLASS)
+    if not (isinstance(validator_class, type) and issubclass(validator_class, RARValidator)):
+        errors.append(
+            checks.Error(
+                f"DOT's validator class {validator_class!r} does not store authorization_details with codes "
+                "and tokens.",
+                hint='Set OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = '
+                '"rar_provider.oauth.validator.RARValidator" (or a subclass of it).',
+                id="rar_provider.E002",
+            )
+        )
+    if oauth2_settings.OIDC_ENABLED:
+        oidc_class = _as_class(oauth2_settings.OIDC_SERVER_CLASS)
+        if not (isinstance(oidc_class, type) and issubclass(oidc_class, RARServerMixin)):
+            errors.append(
+                checks.Error(
+                    f"OIDC is enabled and OIDC_SERVER_CLASS {oidc_class!r} does not validate "
+                    "authorization_details.",
+                    hint=SERVER_HINT,
+                    id="rar_provider.E003",
+                )
+            )
+    return errors
+
+
+@checks.register()
+def check_settings(app_configs=None, **kwargs):
+    errors = []
+    try:
+        unknown = rar_settings.unknown_keys()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="rar_provider.E005")]
+    for key in unknown:
+        errors.append(
+            checks.Error(
+                f"RAR_PROVIDER has an unknown key {key!r}.",
+                hint="See rar_provider.conf.DEFAULTS for the settings there are.",
+                id="rar_provider.E004",
+            )
+        )
+    for name in ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", *_INT_SETTINGS):
+        try:
+            value = getattr(rar_settings, name)
+        except ImproperlyConfigured as exc:
+            errors.append(checks.Error(str(exc), id="rar_provider.E005"))
+            continue
+        if name in _INT_SETTINGS and value < 1:
+            errors.append(checks.Error(f"RAR_PROVIDER[{name!r}] must be at least 1.", id="rar_provider.E005"))
+    lifetime = rar_settings.user_settings.get("PAR_LIFETIME", 60)
+    if isinstance(lifetime, int) and not isinstance(lifetime, bool) and lifetime >= 600:
+        errors.append(
+            checks.Error(
+                f"RAR_PROVIDER['PAR_LIFETIME'] is {lifetime} seconds; a request_uri must expire in less than "
+                "600 seconds (RFC 9126 §2.2, FAPI 2.0).",
+                id="rar_provider.E005",
+            )
+        )
+    try:
+        re.compile(rar_settings.PROPERTY_NAME_PATTERN)
+    except (re.error, TypeError) as exc:
+        errors.append(
+            checks.Error(
+                f"RAR_PROVIDER['PROPERTY_NAME_PATTERN'] is not a regular expression: {exc}",
+                id="rar_provider.E005",
+            )
+        )
+    if not rar_settings.user_settings.get("ISSUER"):
+        errors.append(
+            checks.Warning(
+                "RAR_PROVIDER['ISSUER'] is not set: the issuer is derived from each request's host.",
+                hint="Set it to the https URL clients know this server by (RFC 8414 §2, RFC 9207).",
+                id="rar_provider.W001",
+            )
+        )
+    return errors

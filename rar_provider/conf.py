@@ -1,0 +1,108 @@
+"""Live, typed settings for rar_provider.
+
+A host project sets one dict, ``RAR_PROVIDER``, in its Django settings. Every
+key has a default. Values are read from ``django.conf.settings`` on every
+access, so ``override_settings(RAR_PROVIDER={...})`` works in tests with no
+reload machinery (the django-cors-headers pattern).
+
+    RAR_PROVIDER = {
+        "ISSUER": "https://auth.example.com",
+        "PAR_REQUIRED": True,
+    }
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .details.limits import Limits
+
+DEFAULTS: dict[str, Any] = {
+    # RFC 8414 / RFC 9207: the issuer identifier. None: derived from the request
+    # (scheme and host), which is right only behind a correctly configured proxy.
+    "ISSUER": None,
+    # RFC 9126: offer the PAR endpoint, and require it for every client.
+    "PAR_ENABLED": True,
+    "PAR_REQUIRED": False,
+    # RFC 9126 §2.2: lifetime of a request_uri, in seconds (1 to 599).
+    "PAR_LIFETIME": 60,
+    # How long a consent page may stay open before the user's decision, in seconds.
+    "CONSENT_MAX_AGE": 600,
+    # The API (ResourceServer.identifier) used when a request names none.
+    # None: the only API, if exactly one is registered.
+    "DEFAULT_RESOURCE_SERVER": None,
+    # RFC 7636: accept only the S256 code_challenge_method.
+    "PKCE_S256_ONLY": True,
+    # Limits on authorization_details (RFC 9396 leaves them to the server).
+    "MAX_DETAILS_BYTES": 5120,
+    "MAX_DETAILS_ENTRIES": 5,
+    "MAX_DETAIL_PROPERTIES": 10,
+    "MAX_PROPERTY_NAME_LENGTH": 255,
+    "MAX_STRING_LENGTH": 255,
+    "MAX_NESTING_DEPTH": 5,
+    "PROPERTY_NAME_PATTERN": r"^[A-Za-z0-9_.-]+$",
+}
+
+_INT_SETTINGS = (
+    "PAR_LIFETIME",
+    "CONSENT_MAX_AGE",
+    "MAX_DETAILS_BYTES",
+    "MAX_DETAILS_ENTRIES",
+    "MAX_DETAIL_PROPERTIES",
+    "MAX_PROPERTY_NAME_LENGTH",
+    "MAX_STRING_LENGTH",
+    "MAX_NESTING_DEPTH",
+)
+_BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY")
+
+
+class Settings:
+    """Reads ``settings.RAR_PROVIDER`` on every attribute access."""
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, "RAR_PROVIDER", {})
+        if not isinstance(value, dict):
+            raise ImproperlyConfigured("The RAR_PROVIDER setting must be a dict.")
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"rar_provider has no setting named {name!r}.")
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name in _INT_SETTINGS and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ImproperlyConfigured(f"RAR_PROVIDER[{name!r}] must be a whole number, not {value!r}.")
+        if name in _BOOL_SETTINGS and not isinstance(value, bool):
+            raise ImproperlyConfigured(f"RAR_PROVIDER[{name!r}] must be True or False, not {value!r}.")
+        return value
+
+    def unknown_keys(self) -> list[str]:
+        return sorted(set(self.user_settings) - set(DEFAULTS))
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_bytes=self.MAX_DETAILS_BYTES,
+            max_entries=self.MAX_DETAILS_ENTRIES,
+            max_properties=self.MAX_DETAIL_PROPERTIES,
+            max_name_length=self.MAX_PROPERTY_NAME_LENGTH,
+            max_string_length=self.MAX_STRING_LENGTH,
+            max_depth=self.MAX_NESTING_DEPTH,
+            name_pattern=self.PROPERTY_NAME_PATTERN,
+        )
+
+    def issuer(self, request=None) -> str:
+        """The issuer identifier (RFC 8414 §2), without a trailing slash."""
+        if self.ISSUER:
+            return str(self.ISSUER).rstrip("/")
+        if request is None:
+            raise ImproperlyConfigured(
+                "RAR_PROVIDER['ISSUER'] is not set and there is no request to derive it."
+            )
+        return request.build_absolute_uri("/").rstrip("/")
+
+
+rar_settings = Settings()

@@ -1,0 +1,275 @@
+"""Models: APIs and their authorization_details types, client policy, pushed
+requests, and the details stored with codes and tokens.
+
+DOT models are referenced through DOT's swappable settings
+(``oauth2_settings.APPLICATION_MODEL`` …), as DOT's own migrations do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.settings import oauth2_settings
+
+from .details.schema import check_schema_is_valid
+
+
+class AccessPolicy(models.TextChoices):
+    """Who may request an API's types (the reference product's ``subject_type_authorization``)."""
+
+    ALLOW_ALL = "allow_all", _("Allow all: every client may request every enabled type")
+    REQUIRE_CLIENT_GRANT = "require_client_grant", _("Require a client grant listing the allowed types")
+    DENY_ALL = "deny_all", _("Deny all: no client may request this API's types")
+
+
+class ConsentPolicy(models.TextChoices):
+    STANDARD = "standard", _("Standard: a stored consent covering the request may be reused")
+    TRANSACTIONAL = "transactional", _("Transactional: every request is consented afresh")
+
+
+class ResourceServer(models.Model):
+    """An API that clients request access to (RFC 9396 §2: the types live here)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    identifier = models.CharField(
+        _("identifier"),
+        max_length=255,
+        unique=True,
+        help_text=_("The audience / resource indicator clients use, e.g. urn:example:payments."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    user_access_policy = models.CharField(
+        _("user access policy"),
+        max_length=32,
+        choices=AccessPolicy.choices,
+        default=AccessPolicy.ALLOW_ALL,
+        help_text=_("Applies to requests made on behalf of a user (authorization code flow)."),
+    )
+    client_access_policy = models.CharField(
+        _("client access policy"),
+        max_length=32,
+        choices=AccessPolicy.choices,
+        default=AccessPolicy.REQUIRE_CLIENT_GRANT,
+        help_text=_("Applies to requests a client makes for itself (client credentials flow)."),
+    )
+    consent_policy = models.CharField(
+        _("consent policy"), max_length=32, choices=ConsentPolicy.choices, default=ConsentPolicy.STANDARD
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("API (resource server)")
+        verbose_name_plural = _("APIs (resource servers)")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.identifier})"
+
+
+class AuthorizationDetailType(models.Model):
+    """A registered ``authorization_details`` type of one API, with its JSON Schema."""
+
+    resource_server = models.ForeignKey(
+        ResourceServer, on_delete=models.CASCADE, related_name="detail_types", verbose_name=_("API")
+    )
+    type = models.CharField(
+        _("type"),
+        max_length=255,
+        help_text=_("Compared exactly, case included (RFC 9396 §2), e.g. payment_initiation."),
+    )
+    label = models.CharField(_("label"), max_length=200, blank=True, help_text=_("Shown to end users."))
+    description = models.TextField(_("description"), blank=True)
+    json_schema = models.JSONField(
+        _("JSON Schema"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Every detail of this type must validate against it (draft 2020-12 unless $schema says "
+            "otherwise). {} accepts any object."
+        ),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("authorization details type")
+        verbose_name_plural = _("authorization details types")
+        ordering = ("resource_server__name", "type")
+        constraints = [
+            models.UniqueConstraint(fields=("resource_server", "type"), name="rar_unique_type_per_api"),
+        ]
+
+    def __str__(self) -> str:
+        return self.type
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            check_schema_is_valid(self.json_schema)
+        except ValueError as exc:
+            raise ValidationError(
+                {"json_schema": _("This is not a valid JSON Schema: %(problem)s") % {"problem": exc}}
+            ) from exc
+
+    def save(self, *args, **kwargs) -> None:
+        # Refuse an invalid schema wherever the save comes from (admin, shell, fixtures).
+        try:
+            check_schema_is_valid(self.json_schema)
+        except ValueError as exc:
+            raise ValidationError(f"{self.type}: this is not a valid JSON Schema: {exc}") from exc
+        super().save(*args, **kwargs)
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.type
+
+
+class ClientPolicy(models.Model):
+    """Our per-client options (kept off DOT's Application so nothing clashes with DOT's own PAR)."""
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="rar_policy",
+        verbose_name=_("client"),
+    )
+    require_pushed_authorization_requests = models.BooleanField(
+        _("require pushed authorization requests"),
+        default=False,
+        help_text=_("Refuse authorization requests from this client that did not come through PAR."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client policy")
+        verbose_name_plural = _("client policies")
+
+    def __str__(self) -> str:
+        return str(self.application)
+
+
+class ClientGrant(models.Model):
+    """The types of one API a client may request (used by ``require_client_grant``)."""
+
+    policy = models.ForeignKey(ClientPolicy, on_delete=models.CASCADE, related_name="grants")
+    resource_server = models.ForeignKey(
+        ResourceServer, on_delete=models.CASCADE, related_name="client_grants", verbose_name=_("API")
+    )
+    detail_types = models.ManyToManyField(
+        AuthorizationDetailType, blank=True, related_name="client_grants", verbose_name=_("allowed types")
+    )
+
+    class Meta:
+        verbose_name = _("client grant")
+        verbose_name_plural = _("client grants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("policy", "resource_server"), name="rar_one_grant_per_client_api"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} → {self.resource_server.identifier}"
+
+
+def hash_reference(reference: str) -> str:
+    """SHA-256 of a request_uri: only this is stored (RFC 9126 §7.1)."""
+    return hashlib.sha256(reference.encode("utf-8")).hexdigest()
+
+
+class PushedAuthorizationRequestQuerySet(models.QuerySet):
+    def expired(self):
+        return self.filter(expires_at__lte=timezone.now())
+
+
+class PushedAuthorizationRequest(models.Model):
+    """An authorization request pushed to the PAR endpoint (RFC 9126 §2)."""
+
+    reference_hash = models.CharField(_("request_uri hash"), max_length=64, unique=True, editable=False)
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="rar_pushed_requests",
+        verbose_name=_("client"),
+    )
+    resource_server = models.ForeignKey(
+        ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
+    )
+    parameters = models.JSONField(
+        _("parameters"), help_text=_("The validated authorization request, as [name, value] pairs.")
+    )
+    authorization_details = models.JSONField(_("authorization details"), default=list, blank=True)
+    created_at = models.DateTimeField(_("pushed at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    consumed_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    objects = PushedAuthorizationRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pushed authorization request")
+        verbose_name_plural = _("pushed authorization requests")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"PAR #{self.pk} for {self.application}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def detail_types(self) -> list[str]:
+        return [d.get("type", "?") for d in self.authorization_details]
+
+
+class IssuedDetails(models.Model):
+    """``authorization_details`` granted to a code or token (RFC 9396 §7)."""
+
+    def __str__(self) -> str:
+        types = ", ".join(d.get("type", "?") for d in self.authorization_details)
+        return f"{self._meta.verbose_name} #{self.pk}: {types}"
+
+    resource_server = models.ForeignKey(
+        ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
+    )
+    authorization_details = models.JSONField(_("authorization details"), default=list)
+
+    class Meta:
+        abstract = True
+
+
+class CodeDetails(IssuedDetails):
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, related_name="rar_details"
+    )
+
+    class Meta:
+        verbose_name = _("authorization code details")
+        verbose_name_plural = _("authorization code details")
+
+
+class AccessTokenDetails(IssuedDetails):
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="rar_details"
+    )
+
+    class Meta:
+        verbose_name = _("access token details")
+        verbose_name_plural = _("access token details")
+
+
+class RefreshTokenDetails(IssuedDetails):
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="rar_details"
+    )
+
+    class Meta:
+        verbose_name = _("refresh token details")
+        verbose_name_plural = _("refresh token details")

@@ -1,0 +1,129 @@
+"""The checks every authorization request goes through, pushed or not.
+
+oauthlib first checks client_id, redirect_uri, response_type, PKCE presence
+and scope (RFC 6749 §4.1.1). Then it calls :func:`validate_authorization_request`
+(installed as a ``post_auth`` custom validator by ``RARServerMixin``), which
+runs the steps below in a fixed order. The PAR endpoint (RFC 9126 §2.1: "the
+authorization server MUST validate the request the same way as at the
+authorization endpoint") and the authorization endpoint both go through here,
+so a pushed request is validated exactly as a front-channel one would be.
+
+Each step reads the oauthlib ``Request``, raises an ``OAuth2Error`` whose
+description names what was wrong, or records what it learnt on the request
+with :mod:`.trusted` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
+
+from ..conf import rar_settings
+from ..details import check_common_fields, parse_authorization_details, validate_against_schema
+from ..errors import (
+    AuthorizationDetailsProblem,
+    InvalidAuthorizationDetailsError,
+    InvalidRequestError,
+    InvalidTargetError,
+)
+from ..policy import client_requires_par, resolve_resource_server, type_catalogue
+from . import trusted
+
+SINGLE_VALUED = (
+    "authorization_details",
+    "audience",
+    "code_challenge",
+    "code_challenge_method",
+    "request_uri",
+)
+
+
+def _raise(problem: AuthorizationDetailsProblem, request) -> None:
+    if problem.error == "invalid_target":
+        raise InvalidTargetError(description=problem.description, request=request) from problem
+    if problem.error == "invalid_request":
+        raise InvalidRequestError(description=problem.description, request=request) from problem
+    if problem.error == "server_error":
+        raise oauthlib_errors.ServerError(description=problem.description, request=request) from problem
+    raise InvalidAuthorizationDetailsError(description=problem.description, request=request) from problem
+
+
+def check_single_valued(request) -> None:
+    """RFC 6749 §3.1: request parameters must not be included more than once."""
+    for name in SINGLE_VALUED:
+        if name in request.duplicate_params:
+            raise InvalidRequestError(description=f"{name} was sent more than once.", request=request)
+
+
+def check_par_required(request) -> None:
+    """RFC 9126 §5: a client (or server) that requires PAR refuses front-channel requests."""
+    if trusted.trusted(request, trusted.PUSHED):
+        return
+    if client_requires_par(request.client):
+        raise InvalidRequestError(
+            description="Pushed authorization requests are required: push this request to the PAR "
+            "endpoint first and send only client_id and request_uri here.",
+            request=request,
+        )
+
+
+def check_pkce_method(request) -> None:
+    """RFC 7636 §4.3 / RFC 9700 §2.1.1: accept only S256 (``plain`` is refused up front)."""
+    method = getattr(request, "code_challenge_method", None)
+    if request.code_challenge is None:
+        if method:
+            raise InvalidRequestError(
+                description="code_challenge_method was sent without code_challenge.", request=request
+            )
+        return
+    if rar_settings.PKCE_S256_ONLY and method != "S256":
+        raise InvalidRequestError(
+            description=f"code_challenge_method must be S256 (got {method or 'none, meaning plain'}).",
+            request=request,
+        )
+
+
+def check_authorization_details(request) -> None:
+    """RFC 9396 §2, §5: parse, limits, type known and allowed, common fields, the type's schema."""
+    raw = getattr(request, "authorization_details", None)
+    try:
+        details = parse_authorization_details(raw, rar_settings.limits)
+        audience = getattr(request, "audience", None)
+        resource_server = resolve_resource_server(audience) if (details or audience) else None
+        if details:
+            if resource_server is None:
+                raise AuthorizationDetailsProblem(
+                    "no API could be chosen for authorization_details: send the audience parameter"
+                )
+            catalogue = type_catalogue(resource_server, request.client, on_behalf_of_user=True)
+            catalogue.check(details)
+            check_common_fields(details)
+            for index, detail in enumerate(details):
+                schema = catalogue.types[detail["type"]].json_schema
+                if schema:
+                    validate_against_schema(index, detail, schema)
+    except AuthorizationDetailsProblem as problem:
+        _raise(problem, request)
+    request.rar_details = details
+    request.rar_resource_server = resource_server
+
+
+STEPS: tuple[Callable[[Any], None], ...] = (
+    check_single_valued,
+    check_par_required,
+    check_pkce_method,
+    check_authorization_details,
+)
+
+
+def validate_authorization_request(request) -> dict[str, Any]:
+    """oauthlib ``post_auth`` validator: run every step; add the result to the credentials."""
+    for step in STEPS:
+        step(request)
+    return {
+        "authorization_details": trusted.trusted(request, trusted.DETAILS) or [],
+        "resource_server": trusted.trusted(request, trusted.RESOURCE_SERVER),
+        "pushed": bool(trusted.trusted(request, trusted.PUSHED)),
+    }

@@ -1,0 +1,21 @@
+"""Attributes that our own code set on an oauthlib ``Request``.
+
+oauthlib exposes every query/body parameter as an attribute of its
+``Request`` (through ``__getattr__``). A value *we* put there (the validated
+details, "this request came through PAR") must never be confused with a
+parameter a client sent under the same name, so we read it from the
+instance dict only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PUSHED = "rar_pushed"
+DETAILS = "rar_details"
+RESOURCE_SERVER = "rar_resource_server"
+
+
+def trusted(request: Any, name: str, default: Any = None) -> Any:
+    """Return an attribute our code set on ``request``, ignoring client parameters."""
+    return vars(request).get(name, default)

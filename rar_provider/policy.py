@@ -1,0 +1,96 @@
+"""Which API a request is for, and which of its types a client may request.
+
+RFC 9396 §2 leaves "which types exist and who may use them" to the server;
+this module answers it from the admin-managed models, the way the reference
+product's API access policies do (``allow_all``, ``require_client_grant``,
+``deny_all``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .conf import rar_settings
+from .errors import AuthorizationDetailsProblem
+from .models import AccessPolicy, AuthorizationDetailType, ClientGrant, ResourceServer
+
+
+def resolve_resource_server(audience: str | None) -> ResourceServer | None:
+    """The API named by ``audience``, else the default API, else the only API.
+
+    Returns None when no API can be chosen (no API registered, or several and
+    no default). Raises ``AuthorizationDetailsProblem`` with ``invalid_target``
+    for an unknown audience.
+    """
+    if audience:
+        server = ResourceServer.objects.filter(identifier=audience).first()
+        if server is None:
+            raise AuthorizationDetailsProblem(
+                f"audience {audience!r} is not a registered API", error="invalid_target"
+            )
+        return server
+    default = rar_settings.DEFAULT_RESOURCE_SERVER
+    if default:
+        server = ResourceServer.objects.filter(identifier=default).first()
+        if server is None:
+            raise AuthorizationDetailsProblem(
+                f"the default API {default!r} (RAR_PROVIDER['DEFAULT_RESOURCE_SERVER']) is not registered",
+                error="server_error",
+            )
+        return server
+    servers = list(ResourceServer.objects.all()[:2])
+    return servers[0] if len(servers) == 1 else None
+
+
+@dataclass(frozen=True)
+class TypeCatalogue:
+    """The enabled types of one API and the subset one client may request."""
+
+    resource_server: ResourceServer
+    types: dict[str, AuthorizationDetailType]
+    allowed: frozenset[str]
+
+    def check(self, details: list[dict]) -> None:
+        """RFC 9396 §5: every ``type`` must be known and allowed (exact comparison, §2)."""
+        for index, detail in enumerate(details):
+            name = detail["type"]
+            if name not in self.types:
+                raise AuthorizationDetailsProblem(
+                    f"authorization_details[{index}].type {name!r} is not a type of API "
+                    f"{self.resource_server.identifier}"
+                )
+            if name not in self.allowed:
+                raise AuthorizationDetailsProblem(
+                    f"authorization_details[{index}].type {name!r} is not allowed for this client"
+                )
+
+
+def type_catalogue(
+    resource_server: ResourceServer, application, *, on_behalf_of_user: bool = True
+) -> TypeCatalogue:
+    """Load the enabled types of ``resource_server`` and those ``application`` may request.
+
+    ``on_behalf_of_user`` selects the API's user access policy (authorization
+    code flow); False selects its client access policy (client credentials).
+    """
+    types = {t.type: t for t in resource_server.detail_types.filter(enabled=True)}
+    policy = resource_server.user_access_policy if on_behalf_of_user else resource_server.client_access_policy
+    if policy == AccessPolicy.ALLOW_ALL:
+        allowed = frozenset(types)
+    elif policy == AccessPolicy.REQUIRE_CLIENT_GRANT:
+        granted = ClientGrant.objects.filter(
+            policy__application=application, resource_server=resource_server
+        ).values_list("detail_types__type", flat=True)
+        allowed = frozenset(name for name in granted if name in types)
+    else:
+        allowed = frozenset()
+    return TypeCatalogue(resource_server=resource_server, types=types, allowed=allowed)
+
+
+def client_requires_par(application) -> bool:
+    """RFC 9126 §5 ``require_pushed_authorization_requests``, globally or for this client."""
+    if rar_settings.PAR_REQUIRED:
+        return True
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    policy = getattr(application, "rar_policy", None)
+    return bool(policy and policy.require_pushed_authorization_requests)

@@ -1,0 +1,26 @@
+"""rar_provider's endpoints. Include at the site root::
+
+    path("", include("rar_provider.urls")),
+
+DOT's own ``AuthorizationView`` must not be routed beside these: it would
+issue codes for authorization_details without showing them.
+"""
+
+from django.urls import path
+from oauth2_provider import views as dot_views
+
+from . import views
+
+app_name = "rar_provider"
+
+urlpatterns = [
+    path("oauth/authorize", views.AuthorizationView.as_view(), name="authorize"),
+    path("oauth/par", views.PushedAuthorizationRequestView.as_view(), name="par"),
+    path("oauth/token", dot_views.TokenView.as_view(), name="token"),
+    path("oauth/revoke", dot_views.RevokeTokenView.as_view(), name="revoke"),
+    path("oauth/introspect", dot_views.IntrospectTokenView.as_view(), name="introspect"),
+    path(
+        ".well-known/oauth-authorization-server", views.ServerMetadataView.as_view(), name="server-metadata"
+    ),
+    path(".well-known/openid-configuration", views.ServerMetadataView.as_view(), name="openid-configuration"),
+]

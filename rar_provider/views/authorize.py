@@ -1,0 +1,332 @@
+"""The authorization endpoint: front-channel and pushed requests, login, consent.
+
+GET   validates the request (from ``request_uri`` when pushed, RFC 9126 §4;
+      else from the query), sends an anonymous user to log in, then shows the
+      consent page.
+POST  is the user's decision. The validated request is not re-listed in
+      hidden fields: one signed, user-bound ``transaction`` field carries it
+      (and, for a pushed request, the PAR record), and it is validated again
+      before a code is issued.
+
+Every authorization response carries ``iss`` (RFC 9207). Errors go to the
+client's redirect URI only once client and redirect URI are known good
+(RFC 6749 §4.1.2.1); otherwise a 400 page is shown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.http import OAuth2ResponseRedirect
+from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
+
+from .. import par, signals
+from ..conf import rar_settings
+from ..consent import build_detail_views
+from ..errors import InvalidRequestUriError, describe
+from ..models import PushedAuthorizationRequest, hash_reference
+from ..oauth import trusted
+from ..oauth.responses import error_redirect_uri, with_issuer
+from .oauth import get_server, request_uri_for
+
+TRANSACTION_SALT = "rar_provider.consent"
+ACTIVATED_SESSION_KEY = "rar_provider.activated_requests"
+
+
+class PageError(Exception):
+    """An error shown on a 400 page: there is no safe redirect URI (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, error: str, description: str):
+        super().__init__(description)
+        self.error, self.description = error, description
+
+
+@dataclass
+class AuthorizationRequest:
+    """The parameters that count for this request, and where they came from."""
+
+    pairs: list[tuple[str, str]]
+    record: PushedAuthorizationRequest | None = None
+    pending_error: oauthlib_errors.OAuth2Error | None = None
+
+    @property
+    def pushed(self) -> bool:
+        return self.record is not None
+
+
+@dataclass
+class Validated:
+    scopes: list[str]
+    credentials: dict
+    application: object
+    details: list[dict] = field(default_factory=list)
+
+
+@method_decorator([never_cache, xframe_options_deny, login_not_required], name="dispatch")
+class AuthorizationView(View):
+    template_name = "rar_provider/consent.html"
+    error_template_name = "rar_provider/error.html"
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except PageError as error:
+            response = self.error_page(error.error, error.description)
+        except RedirectError as exc:
+            response = self.redirect_validation_error(exc.error)
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+        return response
+
+    # -- GET: validate, log in, ask ---------------------------------------------------------
+    def get(self, request, *args, **kwargs):
+        auth = self.read_query(request)
+        validated = self.validate(auth)
+        if auth.pending_error is not None:
+            return self.redirect_error(validated, auth.pending_error)
+        if auth.record is not None:
+            self.remember_activation(auth.record)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+
+        signals.authorization_requested.send(
+            sender=self.__class__,
+            request=request,
+            user=request.user,
+            client=validated.application,
+            authorization_details=validated.details,
+            resource_server=validated.credentials.get("resource_server"),
+        )
+        if self.may_skip_consent(validated):
+            if auth.record is not None and not par.consume(auth.record):
+                return self.redirect_error(validated, self.used_error())
+            return self.issue_code(auth, validated)
+        return self.render_consent(auth, validated)
+
+    def read_query(self, request) -> AuthorizationRequest:
+        """RFC 9126 §4: with request_uri only the pushed parameters count (PAR-13)."""
+        request_uri = request.GET.get("request_uri")
+        if request_uri is None:
+            pairs = [(key, value) for key, values in request.GET.lists() for value in values]
+            return AuthorizationRequest(pairs=pairs)
+        try:
+            resolution = par.resolve(
+                request_uri, request.GET.get("client_id"), activated=self.is_activated(request_uri)
+            )
+        except par.RequestUriNotFound as error:
+            raise PageError("invalid_request_uri", error.description) from error
+        record = resolution.record
+        return AuthorizationRequest(
+            pairs=[tuple(pair) for pair in record.parameters], record=record, pending_error=resolution.error
+        )
+
+    # A pushed request opened before it expired stays usable by this browser while the
+    # user logs in and reads the consent page (RFC 9126 §4 leaves this to the server).
+    def is_activated(self, request_uri: str) -> bool:
+        deadline = self.request.session.get(ACTIVATED_SESSION_KEY, {}).get(hash_reference(request_uri))
+        return bool(deadline and deadline > time.time())
+
+    def remember_activation(self, record: PushedAuthorizationRequest) -> None:
+        now = time.time()
+        activated = {
+            key: deadline
+            for key, deadline in self.request.session.get(ACTIVATED_SESSION_KEY, {}).items()
+            if deadline > now
+        }
+        activated.setdefault(record.reference_hash, now + rar_settings.CONSENT_MAX_AGE)
+        self.request.session[ACTIVATED_SESSION_KEY] = activated
+
+    def validate(self, auth: AuthorizationRequest) -> Validated:
+        """Run oauthlib's checks and our pipeline; raise PageError or RedirectError."""
+        try:
+            scopes, credentials = get_server().validate_authorization_request(
+                request_uri_for(self.request.path, auth.pairs), pushed=auth.pushed
+            )
+        except oauthlib_errors.FatalClientError as error:
+            raise PageError(error.error, describe(error)) from error
+        except oauthlib_errors.OAuth2Error as error:
+            raise RedirectError(error) from error
+        application = credentials["request"].client
+        return Validated(
+            scopes=list(scopes or []),
+            credentials=credentials,
+            application=application,
+            details=credentials.get("authorization_details") or [],
+        )
+
+    def may_skip_consent(self, validated: Validated) -> bool:
+        """``skip_authorization`` and ``approval_prompt=auto`` compare scopes only, so they
+        never apply to a request with authorization_details (RFC 9396 §3: details are consented)."""
+        if validated.details:
+            return False
+        application = validated.application
+        if application.skip_authorization:
+            return True
+        approval_prompt = dict(validated_pairs(validated)).get(
+            "approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT
+        )
+        if approval_prompt != "auto":
+            return False
+        tokens = get_access_token_model().objects.filter(
+            user=self.request.user, application=application, expires__gt=timezone.now()
+        )
+        return any(token.allow_scopes(validated.scopes) for token in tokens)
+
+    def render_consent(self, auth: AuthorizationRequest, validated: Validated):
+        transaction = signing.dumps(
+            {
+                "pairs": auth.pairs,
+                "par": auth.record.pk if auth.record else None,
+                "user": self.request.user.pk,
+            },
+            salt=TRANSACTION_SALT,
+            compress=True,
+        )
+        all_scopes = get_scopes_backend().get_all_scopes()
+        context = {
+            "application": validated.application,
+            "scopes": [(scope, all_scopes.get(scope, scope)) for scope in validated.scopes if scope],
+            "details": build_detail_views(validated.details, validated.credentials.get("resource_server")),
+            "resource_server": validated.credentials.get("resource_server"),
+            "transaction": transaction,
+            "redirect_host": _host(validated.credentials.get("redirect_uri")),
+        }
+        return render(self.request, self.template_name, context)
+
+    # -- POST: the decision ---------------------------------------------------------------------
+    def post(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            raise PageError("access_denied", "You must be logged in to answer an authorization request.")
+        auth = self.read_transaction(request)
+        validated = self.validate(auth)
+        if auth.record is not None and not par.consume(auth.record):
+            # RFC 9126 §4: a request_uri is used once; the first decision wins.
+            return self.redirect_error(validated, self.used_error())
+        if request.POST.get("decision") != "allow":
+            signals.authorization_denied.send(
+                sender=self.__class__, request=request, user=request.user, client=validated.application
+            )
+            return self.redirect_error(
+                validated, oauthlib_errors.AccessDeniedError(description="The user denied the request.")
+            )
+        return self.issue_code(auth, validated)
+
+    def read_transaction(self, request) -> AuthorizationRequest:
+        try:
+            data = signing.loads(
+                request.POST.get("transaction", ""),
+                salt=TRANSACTION_SALT,
+                max_age=rar_settings.CONSENT_MAX_AGE,
+            )
+        except signing.SignatureExpired as error:
+            raise PageError(
+                "invalid_request", "This consent page has expired. Start again from the application."
+            ) from error
+        except signing.BadSignature as error:
+            raise PageError("invalid_request", "The consent form is invalid or was tampered with.") from error
+        if data.get("user") != request.user.pk:
+            raise PageError("invalid_request", "This consent page was opened by another user.")
+        record = None
+        if data.get("par") is not None:
+            record = (
+                PushedAuthorizationRequest.objects.select_related("application")
+                .filter(pk=data["par"])
+                .first()
+            )
+            if record is None:
+                raise PageError("invalid_request_uri", "The pushed authorization request no longer exists.")
+        return AuthorizationRequest(pairs=[tuple(pair) for pair in data["pairs"]], record=record)
+
+    # -- responses --------------------------------------------------------------------------------
+    def issue_code(self, auth: AuthorizationRequest, validated: Validated):
+        """Create the authorization code (RFC 6749 §4.1.2) carrying the approved details."""
+        credentials = {"user": self.request.user, trusted.PUSHED: auth.pushed}
+        try:
+            headers, _body, _status = get_server().create_authorization_response(
+                uri=request_uri_for(self.request.path, auth.pairs),
+                http_method="GET",
+                scopes=validated.scopes,
+                credentials=credentials,
+            )
+        except oauthlib_errors.FatalClientError as error:
+            raise PageError(error.error, describe(error)) from error
+        except oauthlib_errors.OAuth2Error as error:
+            return self.redirect_error(validated, error)
+        location = headers["Location"]
+        if "code=" in location:
+            signals.details_granted.send(
+                sender=self.__class__,
+                request=self.request,
+                user=self.request.user,
+                client=validated.application,
+                authorization_details=validated.details,
+                resource_server=validated.credentials.get("resource_server"),
+            )
+        return self.redirect(with_issuer(location, rar_settings.issuer(self.request)), validated.application)
+
+    def redirect_error(self, validated: Validated, error: oauthlib_errors.OAuth2Error):
+        uri = error_redirect_uri(
+            validated.credentials["redirect_uri"],
+            error.error,
+            describe(error),
+            validated.credentials.get("state"),
+            rar_settings.issuer(self.request),
+        )
+        return self.redirect(uri, validated.application)
+
+    def redirect_validation_error(self, error: oauthlib_errors.OAuth2Error):
+        """A normal error found while validating: oauthlib has checked client and redirect URI."""
+        application = get_application_model().objects.filter(client_id=error.client_id).first()
+        if not error.redirect_uri or application is None:
+            return self.error_page(error.error, describe(error))
+        uri = error_redirect_uri(
+            error.redirect_uri, error.error, describe(error), error.state, rar_settings.issuer(self.request)
+        )
+        return self.redirect(uri, application)
+
+    def redirect(self, uri: str, application):
+        # 302, never 307 (RFC 9700 §4.12): the browser must not re-POST the consent form.
+        return OAuth2ResponseRedirect(uri, application.get_allowed_schemes())
+
+    def error_page(self, error: str, description: str):
+        return render(
+            self.request,
+            self.error_template_name,
+            {"error": error, "error_description": description},
+            status=400,
+        )
+
+    @staticmethod
+    def used_error() -> oauthlib_errors.OAuth2Error:
+        return InvalidRequestUriError(description="request_uri has already been used.")
+
+
+class RedirectError(Exception):
+    """A normal OAuth error raised while validating: redirect it to the client."""
+
+    def __init__(self, error: oauthlib_errors.OAuth2Error):
+        super().__init__(error.description)
+        self.error = error
+
+
+def validated_pairs(validated: Validated) -> list[tuple[str, str]]:
+    return list(validated.credentials["request"].uri_query_params)
+
+
+def _host(uri: str | None) -> str:
+    return urlparse(uri).netloc if uri else ""

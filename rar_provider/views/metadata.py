@@ -1,0 +1,59 @@
+"""Authorization server metadata (RFC 8414), with the PAR (RFC 9126 §5), RAR
+(RFC 9396 §10) and RFC 9207 fields. One document, served at both
+``/.well-known/oauth-authorization-server`` and ``/.well-known/openid-configuration``."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.settings import oauth2_settings
+
+from ..conf import rar_settings
+from ..models import AuthorizationDetailType
+
+ENDPOINTS = (
+    ("authorization_endpoint", "rar_provider:authorize"),
+    ("token_endpoint", "rar_provider:token"),
+    ("revocation_endpoint", "rar_provider:revoke"),
+    ("introspection_endpoint", "rar_provider:introspect"),
+)
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+def server_metadata(request) -> dict:
+    issuer = rar_settings.issuer(request)
+    data: dict = {"issuer": issuer}
+    for key, name in ENDPOINTS:
+        try:
+            data[key] = issuer + reverse(name)
+        except NoReverseMatch:
+            continue
+    if rar_settings.PAR_ENABLED:
+        data["pushed_authorization_request_endpoint"] = issuer + reverse("rar_provider:par")
+    data["require_pushed_authorization_requests"] = rar_settings.PAR_REQUIRED
+    data["authorization_details_types_supported"] = sorted(
+        set(AuthorizationDetailType.objects.filter(enabled=True).values_list("type", flat=True))
+    )
+    data["response_types_supported"] = ["code"]
+    data["response_modes_supported"] = ["query"]
+    data["grant_types_supported"] = ["authorization_code", "refresh_token", "client_credentials"]
+    data["code_challenge_methods_supported"] = ["S256"] if rar_settings.PKCE_S256_ONLY else ["S256", "plain"]
+    data["authorization_response_iss_parameter_supported"] = True
+    data["token_endpoint_auth_methods_supported"] = AUTH_METHODS
+    data["revocation_endpoint_auth_methods_supported"] = AUTH_METHODS
+    data["introspection_endpoint_auth_methods_supported"] = AUTH_METHODS[:2]
+    data["scopes_supported"] = sorted(oauth2_settings.SCOPES)
+    return data
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ServerMetadataView(View):
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        response = JsonResponse(server_metadata(request))
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
