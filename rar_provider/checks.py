@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 from oauth2_provider.settings import oauth2_settings
 
-from .conf import _INT_SETTINGS, rar_settings
+from .conf import _BOOL_SETTINGS, _INT_SETTINGS, rar_settings
 
 SERVER_HINT = (
     'Set OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "rar_provider.oauth.server.RARServer" and '
@@ -85,7 +85,7 @@ def check_settings(app_configs=None, **kwargs):
                 id="rar_provider.E004",
             )
         )
-    for name in ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", *_INT_SETTINGS):
+    for name in (*_BOOL_SETTINGS, *_INT_SETTINGS):
         try:
             value = getattr(rar_settings, name)
         except ImproperlyConfigured as exc:

@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_RESOURCE_SERVER": None,
     # RFC 7636: accept only the S256 code_challenge_method.
     "PKCE_S256_ONLY": True,
+    # RFC 9700 §4.1.3: compare redirect URIs as exact strings (False: DOT's matching,
+    # which lets loopback URIs vary their port as RFC 8252 §7.3 allows native apps).
+    "EXACT_REDIRECT_URI": True,
     # Limits on authorization_details (RFC 9396 leaves them to the server).
     "MAX_DETAILS_BYTES": 5120,
     "MAX_DETAILS_ENTRIES": 5,
@@ -56,7 +59,7 @@ _INT_SETTINGS = (
     "MAX_STRING_LENGTH",
     "MAX_NESTING_DEPTH",
 )
-_BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY")
+_BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
 
 
 class Settings:

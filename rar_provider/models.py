@@ -108,6 +108,14 @@ class AuthorizationDetailType(models.Model):
     def __str__(self) -> str:
         return self.type
 
+    def save(self, *args, **kwargs) -> None:
+        # Refuse an invalid schema wherever the save comes from (admin, API, shell).
+        try:
+            check_schema_is_valid(self.json_schema)
+        except ValueError as exc:
+            raise ValidationError(f"{self.type}: this is not a valid JSON Schema: {exc}") from exc
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         try:
@@ -116,14 +124,6 @@ class AuthorizationDetailType(models.Model):
             raise ValidationError(
                 {"json_schema": _("This is not a valid JSON Schema: %(problem)s") % {"problem": exc}}
             ) from exc
-
-    def save(self, *args, **kwargs) -> None:
-        # Refuse an invalid schema wherever the save comes from (admin, shell, fixtures).
-        try:
-            check_schema_is_valid(self.json_schema)
-        except ValueError as exc:
-            raise ValidationError(f"{self.type}: this is not a valid JSON Schema: {exc}") from exc
-        super().save(*args, **kwargs)
 
     @property
     def display_label(self) -> str:
@@ -232,10 +232,6 @@ class PushedAuthorizationRequest(models.Model):
 class IssuedDetails(models.Model):
     """``authorization_details`` granted to a code or token (RFC 9396 §7)."""
 
-    def __str__(self) -> str:
-        types = ", ".join(d.get("type", "?") for d in self.authorization_details)
-        return f"{self._meta.verbose_name} #{self.pk}: {types}"
-
     resource_server = models.ForeignKey(
         ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
     )
@@ -243,6 +239,10 @@ class IssuedDetails(models.Model):
 
     class Meta:
         abstract = True
+
+    def __str__(self) -> str:
+        types = ", ".join(d.get("type", "?") for d in self.authorization_details)
+        return f"{self._meta.verbose_name} #{self.pk}: {types}"
 
 
 class CodeDetails(IssuedDetails):

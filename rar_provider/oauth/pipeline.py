@@ -57,6 +57,22 @@ def check_single_valued(request) -> None:
             raise InvalidRequestError(description=f"{name} was sent more than once.", request=request)
 
 
+def check_redirect_uri_exact(request) -> None:
+    """RFC 9700 §4.1.3 / §2.1: the redirect URI is compared to the registered ones as exact strings.
+
+    DOT also accepts any port on a loopback URI (RFC 8252 §7.3, for native apps);
+    ``EXACT_REDIRECT_URI = False`` keeps that behaviour.
+    """
+    if not rar_settings.EXACT_REDIRECT_URI:
+        return
+    requested = getattr(request, "redirect_uri", None)
+    if requested and requested not in request.client.redirect_uris.split():
+        raise oauthlib_errors.MismatchingRedirectURIError(
+            description="redirect_uri is not one of the client's registered redirect URIs (compared exactly).",
+            request=request,
+        )
+
+
 def check_par_required(request) -> None:
     """RFC 9126 §5: a client (or server) that requires PAR refuses front-channel requests."""
     if trusted.trusted(request, trusted.PUSHED):
@@ -112,6 +128,7 @@ def check_authorization_details(request) -> None:
 
 STEPS: tuple[Callable[[Any], None], ...] = (
     check_single_valued,
+    check_redirect_uri_exact,
     check_par_required,
     check_pkce_method,
     check_authorization_details,
