@@ -1,4 +1,4 @@
-"""The authorization endpoint: front channel, login, consent, decisions, RFC 9207 ``iss``, browser security."""
+"""The authorization endpoint: front channel, login, consent, decisions, RFC 9207 iss, browser security."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def check_redirect_uri_exact(request) -> None:
     requested = getattr(request, "redirect_uri", None)
     if requested and requested not in request.client.redirect_uris.split():
         raise oauthlib_errors.MismatchingRedirectURIError(
-            description="redirect_uri is not one of the client's registered redirect URIs (compared exactly).",
+            description="redirect_uri is not one of the registered redirect URIs (compared exactly).",
             request=request,
         )
 
