@@ -184,11 +184,6 @@ def hash_reference(reference: str) -> str:
     return hashlib.sha256(reference.encode("utf-8")).hexdigest()
 
 
-class PushedAuthorizationRequestQuerySet(models.QuerySet):
-    def expired(self):
-        return self.filter(expires_at__lte=timezone.now())
-
-
 class PushedAuthorizationRequest(models.Model):
     """An authorization request pushed to the PAR endpoint (RFC 9126 §2)."""
 
@@ -209,8 +204,6 @@ class PushedAuthorizationRequest(models.Model):
     created_at = models.DateTimeField(_("pushed at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
     consumed_at = models.DateTimeField(_("used at"), null=True, blank=True)
-
-    objects = PushedAuthorizationRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pushed authorization request")
