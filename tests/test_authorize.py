@@ -62,6 +62,14 @@ def test_sec_01_unregistered_redirect_uri_gets_page_not_redirect(alice_client):
         assert alice_client.get(AUTHORIZE_URL, request_params(redirect_uri=near_miss)).status_code == 400
 
 
+def test_sec_01_no_error_redirect_to_a_near_miss(alice_client):
+    """DOT lets loopback URIs vary their port; an error must still never be sent there."""
+    near_miss = REDIRECT_URI.replace("8000", "8001")
+    response = alice_client.get(AUTHORIZE_URL, request_params(redirect_uri=near_miss, response_type="banana"))
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
 def test_sec_03_iss_on_success(alice_client):
     params = redirect_params(approve(alice_client, pushed_request_uri(alice_client)))
     assert params["iss"] == ISSUER

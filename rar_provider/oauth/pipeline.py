@@ -1,9 +1,10 @@
 """The checks every authorization request goes through, pushed or not.
 
-oauthlib first checks client_id, redirect_uri, response_type, PKCE presence
-and scope (RFC 6749 §4.1.1). Then it calls :func:`validate_authorization_request`
-(installed as a ``post_auth`` custom validator by ``RARServerMixin``), which
-runs the steps below in a fixed order. The PAR endpoint (RFC 9126 §2.1: "the
+oauthlib first checks client_id and redirect_uri, then calls
+:func:`validate_redirect` (a ``pre_auth`` custom validator), then checks
+response_type, PKCE presence and scope (RFC 6749 §4.1.1), then calls
+:func:`validate_authorization_request` (``post_auth``), which runs the steps
+below in a fixed order. ``RARServerMixin`` installs both. The PAR endpoint (RFC 9126 §2.1: "the
 authorization server MUST validate the request the same way as at the
 authorization endpoint") and the authorization endpoint both go through here,
 so a pushed request is validated exactly as a front-channel one would be.
@@ -126,13 +127,23 @@ def check_authorization_details(request) -> None:
     request.rar_resource_server = resource_server
 
 
+#: Run right after oauthlib has checked client_id and redirect_uri, before any
+#: error could be redirected: an error redirect only ever goes to an exact match.
+PRE_STEPS: tuple[Callable[[Any], None], ...] = (check_redirect_uri_exact,)
+
 STEPS: tuple[Callable[[Any], None], ...] = (
     check_single_valued,
-    check_redirect_uri_exact,
     check_par_required,
     check_pkce_method,
     check_authorization_details,
 )
+
+
+def validate_redirect(request) -> dict[str, Any]:
+    """oauthlib ``pre_auth`` validator: the checks that must precede any error redirect."""
+    for step in PRE_STEPS:
+        step(request)
+    return {}
 
 
 def validate_authorization_request(request) -> dict[str, Any]:

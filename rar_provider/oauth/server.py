@@ -33,7 +33,7 @@ AUTHORIZATION_GRANTS = (
 
 
 class RARServerMixin:
-    """Installs :func:`pipeline.validate_authorization_request` on every authorization grant."""
+    """Installs the :mod:`.pipeline` validators on every authorization grant."""
 
     def __init__(self, request_validator, *args, **kwargs):
         super().__init__(request_validator, *args, **kwargs)
@@ -42,10 +42,11 @@ class RARServerMixin:
             grant = getattr(self, name, None)
             if grant is None:
                 continue
-            validators = grant.custom_validators.post_auth
+            validators = grant.custom_validators
             if id(validators) in installed:
                 continue
-            validators.append(pipeline.validate_authorization_request)
+            validators.pre_auth.append(pipeline.validate_redirect)
+            validators.post_auth.append(pipeline.validate_authorization_request)
             installed.append(id(validators))
 
     def validate_authorization_request(
