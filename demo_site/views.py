@@ -20,7 +20,7 @@ def home(request):
         "demo/home.html",
         {
             "issuer": settings.ISSUER,
-            "sample_details": json.dumps(client.SAMPLE_TRANSFER),
+            "sample_details": json.dumps(client.SAMPLE_TRANSFER, indent=2),
             "redirect_uri": settings.DEMO_REDIRECT_URI,
         },
     )

@@ -850,8 +850,10 @@ def test_json_equal(a, b, equal):
         ("instructedAmount", "Instructed amount"),
         ("source_account", "Source account"),
         ("IBAN", "IBAN"),
-        ("iban", "Iban"),
-        ("creditorAccount.iban", "Iban"),
+        ("iban", "IBAN"),
+        ("creditorBic", "Creditor BIC"),
+        ("user_id", "User ID"),
+        ("creditorAccount.iban", "IBAN"),
         ("creditorAccount.instructedAmount", "Instructed amount"),
         ("display_order", "Display order"),
         ("creditorIBAN", "Creditor IBAN"),
@@ -940,7 +942,7 @@ def test_present_rfc_payment_initiation():
     ]
     assert amount == Row("Instructed amount", "123.50 EUR", [], False)
     assert name == Row("Creditor name", "Merchant A", [], False)
-    assert account == Row("Creditor account", None, [Row("Iban", "DE02100100109307118603", [], False)], False)
+    assert account == Row("Creditor account", None, [Row("IBAN", "DE02100100109307118603", [], False)], False)
     assert remittance.value == "Ref Number Merchant"
 
 
@@ -968,8 +970,8 @@ def test_present_arrays_of_objects_are_numbered():
             "Accounts",
             None,
             [
-                Row("1", None, [Row("Iban", "A"), Row("Primary", "Yes")]),
-                Row("2", None, [Row("Iban", "B")]),
+                Row("1", None, [Row("IBAN", "A"), Row("Primary", "Yes")]),
+                Row("2", None, [Row("IBAN", "B")]),
             ],
             False,
         )

@@ -38,6 +38,10 @@ class Row:
     is_list: bool = False
 
 
+#: Words shown in capitals whatever their case in the key (``iban`` → "IBAN").
+ACRONYMS = frozenset({"iban", "bic", "id", "url", "uri", "api", "bban", "pan", "vat", "ip"})
+
+
 def humanize_key(key: str) -> str:
     """A label for a property name: ``instructedAmount`` → "Instructed amount".
 
@@ -52,7 +56,9 @@ def humanize_key(key: str) -> str:
         return last
     out = []
     for position, word in enumerate(words):
-        if len(word) > 1 and word.isupper():
+        if word.lower() in ACRONYMS:
+            out.append(word.upper())
+        elif len(word) > 1 and word.isupper():
             out.append(word)
         elif position == 0:
             out.append(word[:1].upper() + word[1:].lower())
