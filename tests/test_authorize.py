@@ -186,3 +186,15 @@ def test_duplicate_authorization_details_refused(alice_client):
 def test_request_without_scope_or_details_gets_default_scope(alice_client):
     page = alice_client.get(AUTHORIZE_URL, request_params())
     assert [name for name, _ in page.context["scopes"]] == ["profile"]
+
+
+def test_prompt_none_without_login_is_login_required(client):
+    params = redirect_params(client.get(AUTHORIZE_URL, request_params([MONEY_TRANSFER], prompt="none")))
+    assert params["error"] == "login_required"
+    assert params["state"] == "st-123" and params["iss"] == ISSUER
+
+
+def test_prompt_none_with_details_is_consent_required(alice_client):
+    params = redirect_params(alice_client.get(AUTHORIZE_URL, request_params([MONEY_TRANSFER], prompt="none")))
+    assert params["error"] == "consent_required"
+    assert not Grant.objects.exists()

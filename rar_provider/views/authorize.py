@@ -99,9 +99,14 @@ class AuthorizationView(View):
         validated = self.validate(auth)
         if auth.pending_error is not None:
             return self.redirect_error(validated, auth.pending_error)
-        if auth.record is not None:
+        silent = "none" in dict(auth.pairs).get("prompt", "").split()
+        if auth.record is not None and not silent:
             self.remember_activation(auth.record)
         if not request.user.is_authenticated:
+            if silent:  # OIDC Core §3.1.2.6: prompt=none never shows a page
+                return self.redirect_error(
+                    validated, _silent_error("login_required", "The user is not logged in.")
+                )
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
 
         signals.authorization_requested.send(
@@ -116,6 +121,10 @@ class AuthorizationView(View):
             if auth.record is not None and not par.consume(auth.record):
                 return self.redirect_error(validated, self.used_error())
             return self.issue_code(auth, validated)
+        if silent:
+            return self.redirect_error(
+                validated, _silent_error("consent_required", "The user must approve this request.")
+            )
         return self.render_consent(auth, validated)
 
     def read_query(self, request) -> AuthorizationRequest:
@@ -322,6 +331,10 @@ class RedirectError(Exception):
     def __init__(self, error: oauthlib_errors.OAuth2Error):
         super().__init__(error.description)
         self.error = error
+
+
+def _silent_error(error: str, description: str) -> oauthlib_errors.OAuth2Error:
+    return oauthlib_errors.CustomOAuth2Error(error=error, description=description)
 
 
 def validated_pairs(validated: Validated) -> list[tuple[str, str]]:
