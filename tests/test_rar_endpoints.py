@@ -278,3 +278,10 @@ def test_code_is_single_use(alice_client):
     again = exchange(alice_client, params["code"])
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_grant"
+
+
+def test_unicode_and_reserved_characters_survive_the_round_trip(alice_client):
+    detail = {**MONEY_TRANSFER, "beneficiary": "Zoë Łukasiewicz & Söhne", "subject": "50% off; a=b+c #1 ✓"}
+    params = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [detail])))
+    body = exchange(alice_client, params["code"]).json()
+    assert body["authorization_details"] == [detail]
