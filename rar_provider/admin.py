@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -63,8 +64,26 @@ class AuthorizationDetailTypeAdmin(admin.ModelAdmin):
     )
 
 
+class ClientGrantForm(forms.ModelForm):
+    class Meta:
+        model = ClientGrant
+        fields = ("resource_server", "detail_types")
+
+    def clean(self):
+        cleaned = super().clean()
+        api = cleaned.get("resource_server")
+        foreign = [t for t in cleaned.get("detail_types") or [] if api and t.resource_server_id != api.pk]
+        if foreign:
+            names = ", ".join(f"{t.type} ({t.resource_server.identifier})" for t in foreign)
+            raise forms.ValidationError(
+                {"detail_types": _("These types belong to another API: %(names)s") % {"names": names}}
+            )
+        return cleaned
+
+
 class ClientGrantInline(admin.StackedInline):
     model = ClientGrant
+    form = ClientGrantForm
     extra = 0
     filter_horizontal = ("detail_types",)
 

@@ -108,22 +108,42 @@ class AuthorizationDetailType(models.Model):
     def __str__(self) -> str:
         return self.type
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_schema = instance.__dict__.get("json_schema")
+        return instance
+
     def save(self, *args, **kwargs) -> None:
-        # Refuse an invalid schema wherever the save comes from (admin, API, shell).
-        try:
-            check_schema_is_valid(self.json_schema)
-        except ValueError as exc:
-            raise ValidationError(f"{self.type}: this is not a valid JSON Schema: {exc}") from exc
+        # Refuse a new or changed invalid schema wherever the save comes from (admin,
+        # shell, code). An unchanged stored one does not block saving other fields,
+        # e.g. disabling the type whose schema is broken.
+        if self.pk is None or self.json_schema != getattr(self, "_stored_schema", None):
+            try:
+                check_schema_is_valid(self.json_schema)
+            except ValueError as exc:
+                raise ValidationError(f"{self.type}: this is not a valid JSON Schema: {exc}") from exc
         super().save(*args, **kwargs)
 
-    def clean(self) -> None:
-        super().clean()
+    def clean_fields(self, exclude=None) -> None:
+        # Checked here, not in clean(): a form without the json_schema field (the API
+        # page's inline) must still save, e.g. to disable a type whose schema is broken.
+        errors = {}
         try:
-            check_schema_is_valid(self.json_schema)
-        except ValueError as exc:
-            raise ValidationError(
-                {"json_schema": _("This is not a valid JSON Schema: %(problem)s") % {"problem": exc}}
-            ) from exc
+            super().clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if not exclude or "json_schema" not in exclude:
+            try:
+                check_schema_is_valid(self.json_schema)
+            except ValueError as exc:
+                errors.setdefault("json_schema", []).append(
+                    ValidationError(
+                        _("This is not a valid JSON Schema: %(problem)s"), params={"problem": exc}
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def display_label(self) -> str:

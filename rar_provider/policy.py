@@ -78,8 +78,11 @@ def type_catalogue(
     if policy == AccessPolicy.ALLOW_ALL:
         allowed = frozenset(types)
     elif policy == AccessPolicy.REQUIRE_CLIENT_GRANT:
+        # One filter() call: the type must belong to this API too (same join row).
         granted = ClientGrant.objects.filter(
-            policy__application=application, resource_server=resource_server
+            policy__application=application,
+            resource_server=resource_server,
+            detail_types__resource_server=resource_server,
         ).values_list("detail_types__type", flat=True)
         allowed = frozenset(name for name in granted if name in types)
     else:

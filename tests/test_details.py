@@ -1029,3 +1029,29 @@ def test_present_does_not_mutate():
     detail = copy.deepcopy(PAYMENT_INITIATION)
     present_detail(detail)
     assert detail == PAYMENT_INITIATION
+
+
+@pytest.mark.parametrize(
+    "schema, message",
+    [
+        ({"$ref": "#/$defs/missing"}, "does not resolve"),
+        ({"properties": {"a": {"$ref": "https://example.com/s.json"}}}, "only local references"),
+        ({"prefixItems": [{"$ref": "other.json#/x"}]}, "only local references"),
+    ],
+)
+def test_schema_references_must_resolve_locally(schema, message):
+    with pytest.raises(ValueError, match=message):
+        check_schema_is_valid(schema)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$defs": {"amount": {"type": "number"}}, "properties": {"a": {"$ref": "#/$defs/amount"}}},
+        {"$ref": "#"},
+        {"definitions": {"a~b": {"type": "string"}}, "properties": {"x": {"$ref": "#/definitions/a~0b"}}},
+        {"const": {"$ref": "not-a-reference-just-data"}},
+    ],
+)
+def test_schema_local_references_accepted(schema):
+    check_schema_is_valid(schema)

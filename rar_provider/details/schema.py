@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.protocols import Validator
@@ -63,6 +64,39 @@ def check_schema_is_valid(schema: object) -> None:
     except SchemaError as exc:
         where = _path(exc.absolute_path)
         raise ValueError(f"{where}: {exc.message}" if where else exc.message) from exc
+    _check_references(schema, schema, [])
+
+
+def _check_references(root: dict, node: object, path: list) -> None:
+    """Every ``$ref`` must be a local JSON Pointer (``#/$defs/x``) that resolves in ``root``.
+
+    Remote schemas are never fetched, so a reference elsewhere could never be
+    used; one that does not resolve would fail every request of the type.
+    """
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _check_references(root, item, [*path, index])
+        return
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        where = _path([*path, "$ref"])
+        if not ref.startswith("#"):
+            raise ValueError(f"{where}: only local references (#/...) are supported, not {ref!r}")
+        target: object = root
+        pointer = unquote(ref[1:])
+        for token in pointer.split("/")[1:] if pointer else []:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and token in target:
+                target = target[token]
+            elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
+                target = target[int(token)]
+            else:
+                raise ValueError(f"{where}: {ref!r} does not resolve in this schema")
+    for key, value in node.items():
+        if key not in ("const", "enum", "examples", "default"):
+            _check_references(root, value, [*path, key])
 
 
 @lru_cache(maxsize=256)
