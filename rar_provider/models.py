@@ -108,12 +108,6 @@ class AuthorizationDetailType(models.Model):
     def __str__(self) -> str:
         return self.type
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._stored_schema = instance.__dict__.get("json_schema")
-        return instance
-
     def save(self, *args, **kwargs) -> None:
         # Refuse a new or changed invalid schema wherever the save comes from (admin,
         # shell, code). An unchanged stored one does not block saving other fields,
@@ -124,6 +118,12 @@ class AuthorizationDetailType(models.Model):
             except ValueError as exc:
                 raise ValidationError(f"{self.type}: this is not a valid JSON Schema: {exc}") from exc
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_schema = instance.__dict__.get("json_schema")
+        return instance
 
     def clean_fields(self, exclude=None) -> None:
         # Checked here, not in clean(): a form without the json_schema field (the API

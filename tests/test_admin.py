@@ -387,8 +387,10 @@ def type_form(payments, name="direct_debit", schema=None, **extra) -> dict:
         {"$schema": "https://example.com/not-a-draft"},
         [],
         "a string",
+        {"properties": {"a": {"$ref": "#/$defs/missing"}}},
+        {"$ref": "https://example.com/schema.json"},
     ],
-    ids=["bad-type", "bad-pattern", "bad-required", "unknown-draft", "array", "string"],
+    ids=["bad-type", "bad-pattern", "bad-required", "unknown-draft", "array", "string", "ref", "remote-ref"],
 )
 def test_admin_refuses_invalid_schema(staff, payments, schema):
     before = AuthorizationDetailType.objects.count()
@@ -433,6 +435,16 @@ def test_admin_saves_valid_schema(staff, payments):
     assert saved.json_schema == VALID_SCHEMA
     assert saved.enabled is True
     assert saved.label == "Direct debit"
+
+
+def test_admin_saves_schema_with_local_ref(staff, payments):
+    schema = {
+        "$defs": {"mandate": {"type": "string", "pattern": "^M[0-9]+$"}},
+        "properties": {"mandateId": {"$ref": "#/$defs/mandate"}},
+    }
+    response = staff.post(url(AuthorizationDetailType, "add"), type_form(payments, schema=schema))
+    assert response.status_code == 302, form_errors(response)
+    assert AuthorizationDetailType.objects.get(type="direct_debit").json_schema == schema
 
 
 def test_admin_saves_empty_schema(staff, payments):
