@@ -25,8 +25,13 @@ SERVER_HINT = (
 )
 
 
-def _as_class(value):
-    return import_string(value) if isinstance(value, str) else value
+def _setting_class(name: str):
+    """DOT's setting ``name`` as a class, or the import error text when the path is wrong."""
+    try:
+        value = getattr(oauth2_settings, name)
+        return import_string(value) if isinstance(value, str) else value
+    except ImportError as exc:
+        return f"<cannot be imported: {exc}>"
 
 
 @checks.register(checks.Tags.security)
@@ -35,7 +40,7 @@ def check_dot_integration(app_configs=None, **kwargs):
     from .oauth.validator import RARValidator
 
     errors = []
-    server_class = _as_class(oauth2_settings.OAUTH2_SERVER_CLASS)
+    server_class = _setting_class("OAUTH2_SERVER_CLASS")
     if not (isinstance(server_class, type) and issubclass(server_class, RARServerMixin)):
         errors.append(
             checks.Error(
@@ -45,7 +50,7 @@ def check_dot_integration(app_configs=None, **kwargs):
                 id="rar_provider.E001",
             )
         )
-    validator_class = _as_class(oauth2_settings.OAUTH2_VALIDATOR_CLASS)
+    validator_class = _setting_class("OAUTH2_VALIDATOR_CLASS")
     if not (isinstance(validator_class, type) and issubclass(validator_class, RARValidator)):
         errors.append(
             checks.Error(
@@ -57,7 +62,7 @@ def check_dot_integration(app_configs=None, **kwargs):
             )
         )
     if oauth2_settings.OIDC_ENABLED:
-        oidc_class = _as_class(oauth2_settings.OIDC_SERVER_CLASS)
+        oidc_class = _setting_class("OIDC_SERVER_CLASS")
         if not (isinstance(oidc_class, type) and issubclass(oidc_class, RARServerMixin)):
             errors.append(
                 checks.Error(

@@ -356,3 +356,15 @@ def test_conf_issuer_from_request(rf):
     with rar(ISSUER=None):
         assert rar_settings.issuer(rf.get("/anything", HTTP_HOST="localhost:8000")) == "http://localhost:8000"
         assert rar_settings.issuer(rf.get("/", secure=True)) == "https://testserver"
+
+
+def test_e001_misspelled_server_class_is_reported_not_raised():
+    broken = {**settings.OAUTH2_PROVIDER, "OAUTH2_SERVER_CLASS": "rar_provider.oauth.server.RARServr"}
+    try:
+        with override_settings(OAUTH2_PROVIDER=broken):
+            oauth2_settings.reload()
+            errors = check_dot_integration()
+    finally:
+        oauth2_settings.reload()
+    assert [e.id for e in errors] == ["rar_provider.E001"]
+    assert "cannot be imported" in errors[0].msg
