@@ -39,38 +39,42 @@ def check_dot_integration(app_configs=None, **kwargs):
     from .oauth.server import RARServerMixin
     from .oauth.validator import RARValidator
 
-    errors = []
-    server_class = _setting_class("OAUTH2_SERVER_CLASS")
-    if not (isinstance(server_class, type) and issubclass(server_class, RARServerMixin)):
-        errors.append(
-            checks.Error(
-                f"DOT's server class {server_class!r} does not validate authorization_details or pushed "
-                "requests.",
-                hint=SERVER_HINT,
-                id="rar_provider.E001",
-            )
-        )
-    validator_class = _setting_class("OAUTH2_VALIDATOR_CLASS")
-    if not (isinstance(validator_class, type) and issubclass(validator_class, RARValidator)):
-        errors.append(
-            checks.Error(
-                f"DOT's validator class {validator_class!r} does not store authorization_details with codes "
-                "and tokens.",
-                hint='Set OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = '
-                '"rar_provider.oauth.validator.RARValidator" (or a subclass of it).',
-                id="rar_provider.E002",
-            )
-        )
+    validator_hint = (
+        'Set OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"] = "rar_provider.oauth.validator.RARValidator" '
+        "(or a subclass of it)."
+    )
+    wanted = [
+        (
+            "OAUTH2_SERVER_CLASS",
+            RARServerMixin,
+            "E001",
+            "does not validate authorization_details or pushed requests.",
+            SERVER_HINT,
+        ),
+        (
+            "OAUTH2_VALIDATOR_CLASS",
+            RARValidator,
+            "E002",
+            "does not store authorization_details with codes and tokens.",
+            validator_hint,
+        ),
+    ]
     if oauth2_settings.OIDC_ENABLED:
-        oidc_class = _setting_class("OIDC_SERVER_CLASS")
-        if not (isinstance(oidc_class, type) and issubclass(oidc_class, RARServerMixin)):
+        wanted.append(
+            (
+                "OIDC_SERVER_CLASS",
+                RARServerMixin,
+                "E003",
+                "does not validate authorization_details (OIDC is enabled).",
+                SERVER_HINT,
+            )
+        )
+    errors = []
+    for name, base, code, problem, hint in wanted:
+        cls = _setting_class(name)
+        if not (isinstance(cls, type) and issubclass(cls, base)):
             errors.append(
-                checks.Error(
-                    f"OIDC is enabled and OIDC_SERVER_CLASS {oidc_class!r} does not validate "
-                    "authorization_details.",
-                    hint=SERVER_HINT,
-                    id="rar_provider.E003",
-                )
+                checks.Error(f"DOT's {name} {cls!r} {problem}", hint=hint, id=f"rar_provider.{code}")
             )
     return errors
 

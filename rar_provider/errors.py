@@ -33,10 +33,6 @@ class InvalidRequestError(oauthlib_errors.InvalidRequestError):
     """RFC 6749 §4.1.2.1 / §5.2 ``invalid_request`` with our description."""
 
 
-class InvalidClientError(oauthlib_errors.InvalidClientError):
-    """RFC 6749 §5.2 ``invalid_client`` (401)."""
-
-
 class InvalidTargetError(oauthlib_errors.OAuth2Error):
     """RFC 8707 §2: the requested resource / audience is unknown."""
 
