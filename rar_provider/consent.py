@@ -19,12 +19,8 @@ class DetailView:
     detail: dict
 
 
-def build_detail_views(details: list[dict], resource_server=None) -> list[DetailView]:
-    """One view per requested entry, labelled from the registered type when there is one."""
-    types: dict[str, AuthorizationDetailType] = {}
-    if resource_server is not None and details:
-        wanted = {d["type"] for d in details}
-        types = {t.type: t for t in resource_server.detail_types.filter(type__in=wanted)}
+def build_detail_views(details: list[dict], types: dict[str, AuthorizationDetailType]) -> list[DetailView]:
+    """One view per requested entry, labelled from its registered type (``types`` by name)."""
     views = []
     for index, detail in enumerate(details):
         registered = types.get(detail["type"])

@@ -384,7 +384,7 @@ def test_render_consent_directly(alice):
     payments = ResourceServer.objects.get(identifier="urn:demo:payments")
     context = {
         "application": {"name": "Demo <Bank> App"},
-        "details": build_detail_views([MONEY_TRANSFER], payments),
+        "details": build_detail_views([MONEY_TRANSFER], {t.type: t for t in payments.detail_types.all()}),
         "scopes": [("profile", "See your name and username")],
         "resource_server": payments,
         "transaction": "signed-transaction",

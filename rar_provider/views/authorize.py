@@ -210,7 +210,7 @@ class AuthorizationView(View):
         context = {
             "application": validated.application,
             "scopes": [(scope, all_scopes.get(scope, scope)) for scope in validated.scopes if scope],
-            "details": build_detail_views(validated.details, validated.credentials.get("resource_server")),
+            "details": build_detail_views(validated.details, validated.credentials.get("detail_types") or {}),
             "resource_server": validated.credentials.get("resource_server"),
             "transaction": transaction,
             "redirect_host": _host(validated.credentials.get("redirect_uri")),
