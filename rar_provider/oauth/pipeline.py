@@ -123,9 +123,7 @@ def check_authorization_details(request) -> None:
                     validate_against_schema(index, detail, schema)
     except AuthorizationDetailsProblem as problem:
         _raise(problem, request)
-    request.rar_details = details
-    request.rar_resource_server = resource_server
-    request.rar_detail_types = catalogue.types if details else {}
+    trusted.record_details(request, details, resource_server, catalogue.types if details else None)
 
 
 #: Run right after oauthlib has checked client_id and redirect_uri, before any
@@ -154,6 +152,5 @@ def validate_authorization_request(request) -> dict[str, Any]:
     return {
         "authorization_details": trusted.trusted(request, trusted.DETAILS) or [],
         "resource_server": trusted.trusted(request, trusted.RESOURCE_SERVER),
-        "detail_types": trusted.trusted(request, "rar_detail_types") or {},
-        "pushed": bool(trusted.trusted(request, trusted.PUSHED)),
+        "detail_types": trusted.trusted(request, trusted.DETAIL_TYPES) or {},
     }

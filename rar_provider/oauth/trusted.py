@@ -14,8 +14,16 @@ from typing import Any
 PUSHED = "rar_pushed"
 DETAILS = "rar_details"
 RESOURCE_SERVER = "rar_resource_server"
+DETAIL_TYPES = "rar_detail_types"
 
 
 def trusted(request: Any, name: str, default: Any = None) -> Any:
     """Return an attribute our code set on ``request``, ignoring client parameters."""
     return vars(request).get(name, default)
+
+
+def record_details(request: Any, details: list[dict], resource_server: Any, detail_types: Any = None) -> None:
+    """Remember the validated (or stored) details, their API and registered types on ``request``."""
+    setattr(request, DETAILS, details)
+    setattr(request, RESOURCE_SERVER, resource_server)
+    setattr(request, DETAIL_TYPES, detail_types or {})

@@ -41,8 +41,7 @@ class RARValidator(OAuth2Validator):
                 .first()
             )
             if stored is not None:
-                request.rar_details = stored.authorization_details
-                request.rar_resource_server = stored.resource_server
+                trusted.record_details(request, stored.authorization_details, stored.resource_server)
         return valid
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
@@ -55,8 +54,7 @@ class RARValidator(OAuth2Validator):
                 .first()
             )
             if stored is not None:
-                request.rar_details = stored.authorization_details
-                request.rar_resource_server = stored.resource_server
+                trusted.record_details(request, stored.authorization_details, stored.resource_server)
         return valid
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):

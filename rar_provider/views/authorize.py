@@ -25,6 +25,7 @@ from django.core import signing
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
@@ -82,6 +83,11 @@ class AuthorizationView(View):
     template_name = "rar_provider/consent.html"
     error_template_name = "rar_provider/error.html"
     http_method_names = ["get", "post"]
+
+    @cached_property
+    def server(self):
+        """One oauthlib server (and validator) per request."""
+        return get_server()
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -163,7 +169,7 @@ class AuthorizationView(View):
     def validate(self, auth: AuthorizationRequest) -> Validated:
         """Run oauthlib's checks and our pipeline; raise PageError or RedirectError."""
         try:
-            scopes, credentials = get_server().validate_authorization_request(
+            scopes, credentials = self.server.validate_authorization_request(
                 request_uri_for(self.request.path, auth.pairs), pushed=auth.pushed
             )
         except oauthlib_errors.FatalClientError as error:
@@ -266,7 +272,7 @@ class AuthorizationView(View):
         """Create the authorization code (RFC 6749 §4.1.2) carrying the approved details."""
         credentials = {"user": self.request.user, trusted.PUSHED: auth.pushed}
         try:
-            headers, _body, _status = get_server().create_authorization_response(
+            headers, _body, _status = self.server.create_authorization_response(
                 uri=request_uri_for(self.request.path, auth.pairs),
                 http_method="GET",
                 scopes=validated.scopes,

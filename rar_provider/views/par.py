@@ -72,7 +72,8 @@ class PushedAuthorizationRequestView(View):
                 "request_not_supported", "Request objects (the request parameter) are not supported."
             )
 
-        client = self.authenticate_client(request)
+        server = get_server()
+        client = self.authenticate_client(request, server)
         client_ids = request.POST.getlist("client_id")
         if not client_ids:
             raise PARError("invalid_request", "client_id is required.")
@@ -83,7 +84,7 @@ class PushedAuthorizationRequestView(View):
 
         stored_pairs = [(key, value) for key, value in pairs if key not in CLIENT_AUTH_PARAMS]
         try:
-            _scopes, credentials = get_server().validate_authorization_request(
+            _scopes, credentials = server.validate_authorization_request(
                 request_uri_for(request.path, stored_pairs), pushed=True
             )
         except oauthlib_errors.FatalClientError as error:
@@ -105,9 +106,9 @@ class PushedAuthorizationRequestView(View):
         response["Pragma"] = "no-cache"
         return response
 
-    def authenticate_client(self, request):
+    def authenticate_client(self, request, server):
         """RFC 9126 §2.1: authenticate exactly as at the token endpoint (RFC 6749 §2.3, §3.2.1)."""
-        core = OAuthLibCore(get_server())
+        core = OAuthLibCore(server)
         uri, method, _body, headers = core._extract_params(request)
         oauth_request = OAuthlibRequest(uri, method, urlencode(core.extract_body(request)), headers)
         validator = core.server.request_validator
