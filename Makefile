@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install migrate fixtures serve clean
+.PHONY: demo test lint install migrate fixtures keys serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,12 @@ migrate: install
 fixtures: migrate
 	$(BIN)/python manage.py loaddata fixtures/*.json
 
+# The demo's JWT signing key (kept across runs; RAR_SIGNING_KEYS_FILE overrides the path).
+keys: install
+	$(BIN)/python manage.py rar_generate_key --jwks-file $${RAR_SIGNING_KEYS_FILE:-var/signing-keys.json} --if-missing
+
 ## make demo: install, migrate, load the demo data and serve http://127.0.0.1:8000
-demo: fixtures
+demo: keys fixtures
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: install (if needed), lint, run the whole suite

@@ -16,6 +16,7 @@ env = environ.Env(
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "testserver"]),
     RAR_PROVIDER_ISSUER=(str, "http://127.0.0.1:8000"),
     DEMO_AS_URL=(str, ""),
+    RAR_SIGNING_KEYS_FILE=(str, ""),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -104,6 +105,8 @@ OAUTH2_PROVIDER = {
 RAR_PROVIDER = {
     "ISSUER": ISSUER,
     "DEFAULT_RESOURCE_SERVER": "urn:demo:payments",
+    # A JWK Set file; `make demo` creates it with `manage.py rar_generate_key`.
+    "SIGNING_KEYS": env("RAR_SIGNING_KEYS_FILE") or str(BASE_DIR / "var" / "signing-keys.json"),
 }
 
 # The demo client (the /demo/ pages) talks to the authorization server over HTTP,

@@ -47,6 +47,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_STRING_LENGTH": 255,
     "MAX_NESTING_DEPTH": 5,
     "PROPERTY_NAME_PATTERN": r"^[A-Za-z0-9_.-]+$",
+    # RFC 9068: keys that sign JWT access tokens, oldest first (the last one signs):
+    # a list of private JWKs / PEM texts, or the path of a JWK Set file (rar_generate_key).
+    "SIGNING_KEYS": None,
+    # RFC 9396 §6: per-type comparison used for narrowing (and consent reuse):
+    # {"type name": "dotted.path.to.callable(requested, granted) -> bool"}.
+    "DETAIL_COMPARATORS": {},
+    # RFC 9068 §2.2: lifetime of an access token's "exp" comes from DOT's
+    # ACCESS_TOKEN_EXPIRE_SECONDS; clock skew a resource server tolerates, in seconds.
+    "JWT_LEEWAY": 30,
 }
 
 _INT_SETTINGS = (
@@ -58,6 +67,7 @@ _INT_SETTINGS = (
     "MAX_PROPERTY_NAME_LENGTH",
     "MAX_STRING_LENGTH",
     "MAX_NESTING_DEPTH",
+    "JWT_LEEWAY",
 )
 _BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.settings import oauth2_settings
 
+from .access_tokens import CONTENT_ENCRYPTION_ALGS, KEY_ENCRYPTION_ALGS, load_public_key
 from .details.schema import check_schema_is_valid
 
 
@@ -29,6 +30,14 @@ class AccessPolicy(models.TextChoices):
 class ConsentPolicy(models.TextChoices):
     STANDARD = "standard", _("Standard: a stored consent covering the request may be reused")
     TRANSACTIONAL = "transactional", _("Transactional: every request is consented afresh")
+
+
+class AccessTokenFormat(models.TextChoices):
+    """What an API's access tokens look like (the reference product's ``token_format``)."""
+
+    OPAQUE = "opaque", _("Opaque: a random string; the API introspects it (RFC 7662)")
+    JWT = "jwt", _("JWT: signed by this server (RFC 9068), verified by the API with the JWKS")
+    JWE = "jwe", _("JWE: the signed JWT encrypted to the API's public key (RFC 7516)")
 
 
 class ResourceServer(models.Model):
@@ -59,6 +68,32 @@ class ResourceServer(models.Model):
     consent_policy = models.CharField(
         _("consent policy"), max_length=32, choices=ConsentPolicy.choices, default=ConsentPolicy.STANDARD
     )
+    access_token_format = models.CharField(
+        _("access token format"),
+        max_length=16,
+        choices=AccessTokenFormat.choices,
+        default=AccessTokenFormat.OPAQUE,
+    )
+    encryption_key = models.TextField(
+        _("encryption public key"),
+        blank=True,
+        help_text=_(
+            "For JWE tokens: the API's public key, as a JWK (JSON) or PEM. "
+            "Only the API's holder of the private key can read its tokens."
+        ),
+    )
+    encryption_alg = models.CharField(
+        _("key encryption algorithm"),
+        max_length=32,
+        choices=[(alg, alg) for alg in KEY_ENCRYPTION_ALGS],
+        default="RSA-OAEP-256",
+    )
+    encryption_enc = models.CharField(
+        _("content encryption algorithm"),
+        max_length=32,
+        choices=[(enc, enc) for enc in CONTENT_ENCRYPTION_ALGS],
+        default="A256GCM",
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -69,6 +104,33 @@ class ResourceServer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.identifier})"
+
+    def clean(self) -> None:
+        """A JWE API needs a readable public key that fits its key encryption algorithm."""
+        super().clean()
+        if self.access_token_format == AccessTokenFormat.JWE or self.encryption_key.strip():
+            try:
+                key = load_public_key(self.encryption_key)
+            except ValueError as exc:
+                raise ValidationError(
+                    {"encryption_key": _("Encryption key: %(problem)s.") % {"problem": exc}}
+                ) from exc
+            if key.has_private:
+                raise ValidationError(
+                    {"encryption_key": _("This is a private key: register the API's public key only.")}
+                )
+            wants = "RSA" if self.encryption_alg.startswith("RSA") else "EC"
+            if key.get("kty") != wants:
+                raise ValidationError(
+                    {
+                        "encryption_alg": _("%(alg)s needs an %(kty)s key; the registered key is %(has)s.")
+                        % {"alg": self.encryption_alg, "kty": wants, "has": key.get("kty")}
+                    }
+                )
+
+    @property
+    def issues_jwt(self) -> bool:
+        return self.access_token_format in (AccessTokenFormat.JWT, AccessTokenFormat.JWE)
 
 
 class AuthorizationDetailType(models.Model):
@@ -286,3 +348,35 @@ class RefreshTokenDetails(IssuedDetails):
     class Meta:
         verbose_name = _("refresh token details")
         verbose_name_plural = _("refresh token details")
+
+
+class CodeRedemption(models.Model):
+    """An authorization code that was exchanged, kept after DOT deletes its grant.
+
+    RFC 6749 §4.1.2 / RFC 9700 §4.5: a code used twice is refused, and the tokens
+    issued from it are revoked. Only the code's SHA-256 is kept.
+    """
+
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True, editable=False)
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, verbose_name=_("client")
+    )
+    access_token = models.ForeignKey(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("access token"),
+    )
+    token_family = models.UUIDField(_("refresh token family"), null=True, blank=True)
+    redeemed_at = models.DateTimeField(_("redeemed at"), default=timezone.now)
+    replayed_at = models.DateTimeField(_("replayed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("redeemed authorization code")
+        verbose_name_plural = _("redeemed authorization codes")
+        ordering = ("-redeemed_at",)
+
+    def __str__(self) -> str:
+        return f"code {self.code_hash[:12]}… of {self.application_id}"

@@ -10,23 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
 from .conf import rar_settings
 from .errors import AuthorizationDetailsProblem
 from .models import AccessPolicy, AuthorizationDetailType, ClientGrant, ResourceServer
 
 
-def resolve_resource_server(audience: str | None) -> ResourceServer | None:
-    """The API named by ``audience``, else the default API, else the only API.
+def resolve_resource_server(identifier: str | None, parameter: str = "audience") -> ResourceServer | None:
+    """The API named by ``identifier`` (an ``audience`` or RFC 8707 ``resource``), else the
+    default API, else the only API.
 
     Returns None when no API can be chosen (no API registered, or several and
     no default). Raises ``AuthorizationDetailsProblem`` with ``invalid_target``
-    for an unknown audience.
+    for an unknown identifier, naming ``parameter``.
     """
-    if audience:
-        server = ResourceServer.objects.filter(identifier=audience).first()
+    if identifier:
+        server = ResourceServer.objects.filter(identifier=identifier).first()
         if server is None:
             raise AuthorizationDetailsProblem(
-                f"audience {audience!r} is not a registered API", error="invalid_target"
+                f"{parameter} {identifier!r} is not a registered API", error="invalid_target"
             )
         return server
     default = rar_settings.DEFAULT_RESOURCE_SERVER
@@ -40,6 +44,28 @@ def resolve_resource_server(audience: str | None) -> ResourceServer | None:
         return server
     servers = list(ResourceServer.objects.all()[:2])
     return servers[0] if len(servers) == 1 else None
+
+
+def choose_resource_server(audience: str | None, resources: list[str]) -> ResourceServer | None:
+    """Which API a request is for: ``audience`` and RFC 8707 §2 ``resource`` must agree.
+
+    A token here is issued for one API, so several different ``resource``
+    values are refused with ``invalid_target`` (RFC 8707 §2).
+    """
+    distinct = list(dict.fromkeys(resources))
+    if len(distinct) > 1:
+        raise AuthorizationDetailsProblem(
+            "resource names several APIs; a token here is for one API: send one resource",
+            error="invalid_target",
+        )
+    resource = distinct[0] if distinct else None
+    if resource and audience and resource != audience:
+        raise AuthorizationDetailsProblem(
+            f"audience {audience!r} and resource {resource!r} name different APIs", error="invalid_target"
+        )
+    if resource:
+        return resolve_resource_server(resource, "resource")
+    return resolve_resource_server(audience, "audience")
 
 
 @dataclass(frozen=True)
@@ -97,3 +123,19 @@ def client_requires_par(application) -> bool:
     # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
     policy = getattr(application, "rar_policy", None)
     return bool(policy and policy.require_pushed_authorization_requests)
+
+
+def detail_comparators() -> dict:
+    """``DETAIL_COMPARATORS`` imported: type name → ``callable(requested, granted) -> bool``.
+
+    RFC 9396 §6: how a requested detail is compared with a granted one is up to
+    the type; the default (:func:`~rar_provider.details.detail_is_covered`) applies otherwise.
+    """
+    configured = rar_settings.DETAIL_COMPARATORS or {}
+    if not isinstance(configured, dict):
+        raise ImproperlyConfigured(
+            "RAR_PROVIDER['DETAIL_COMPARATORS'] must be a dict of type name → dotted path"
+        )
+    return {
+        name: (import_string(path) if isinstance(path, str) else path) for name, path in configured.items()
+    }

@@ -18,7 +18,8 @@ urlpatterns = [
     path("oauth/par", views.PushedAuthorizationRequestView.as_view(), name="par"),
     path("oauth/token", dot_views.TokenView.as_view(), name="token"),
     path("oauth/revoke", dot_views.RevokeTokenView.as_view(), name="revoke"),
-    path("oauth/introspect", dot_views.IntrospectTokenView.as_view(), name="introspect"),
+    path("oauth/introspect", views.IntrospectionView.as_view(), name="introspect"),
+    path("oauth/jwks", views.JWKSView.as_view(), name="jwks"),
     path(
         ".well-known/oauth-authorization-server", views.ServerMetadataView.as_view(), name="server-metadata"
     ),

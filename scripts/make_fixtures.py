@@ -22,6 +22,7 @@ from oauth2_provider.models import Application  # noqa: E402
 
 from rar_provider.models import (  # noqa: E402
     AccessPolicy,
+    AccessTokenFormat,
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
@@ -141,6 +142,7 @@ def main() -> None:
         description="Payments and account information of the demo bank.",
         user_access_policy=AccessPolicy.ALLOW_ALL,
         client_access_policy=AccessPolicy.REQUIRE_CLIENT_GRANT,
+        access_token_format=AccessTokenFormat.JWT,
     )
     AuthorizationDetailType.objects.create(
         resource_server=api,

@@ -1,6 +1,7 @@
 """Test settings: the demo's, with a fast password hasher and in-memory SQLite."""
 
 from demo_site.settings import *  # noqa: F403
+from rar_provider.keys import generate_signing_key
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 # Users' passwords in tests are hashed fast; the demo fixtures' stretched hashes still verify.
@@ -8,4 +9,5 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     *PASSWORD_HASHERS,  # noqa: F405
 ]
-RAR_PROVIDER = {**RAR_PROVIDER}  # noqa: F405
+# Signing keys made for this test run (RSA, as RFC 9068 §4 requires RS256): never a file on disk.
+RAR_PROVIDER = {**RAR_PROVIDER, "SIGNING_KEYS": [generate_signing_key("RSA")]}  # noqa: F405

@@ -33,6 +33,7 @@ RAR_URLS = {
     "rar_provider:token": "/oauth/token",
     "rar_provider:revoke": "/oauth/revoke",
     "rar_provider:introspect": "/oauth/introspect",
+    "rar_provider:jwks": "/oauth/jwks",
     "rar_provider:server-metadata": "/.well-known/oauth-authorization-server",
     "rar_provider:openid-configuration": "/.well-known/openid-configuration",
 }

@@ -29,7 +29,7 @@ from ..errors import (
     InvalidRequestError,
     InvalidTargetError,
 )
-from ..policy import client_requires_par, resolve_resource_server, type_catalogue
+from ..policy import choose_resource_server, client_requires_par, type_catalogue
 from . import trusted
 
 SINGLE_VALUED = (
@@ -102,28 +102,65 @@ def check_pkce_method(request) -> None:
         )
 
 
-def check_authorization_details(request) -> None:
-    """RFC 9396 §2, §5: parse, limits, type known and allowed, common fields, the type's schema."""
+def requested_resources(request) -> list[str]:
+    """RFC 8707 §2: every ``resource`` value (oauthlib keeps only the last of repeated ones)."""
+    pairs = list(request.uri_query_params or []) + list(getattr(request, "decoded_body", None) or [])
+    values = [value for key, value in pairs if key == "resource"]
+    if not values and isinstance(getattr(request, "resource", None), str):
+        values = [request.resource]
+    return values
+
+
+def validate_details(details: list[dict], resource_server, client, *, on_behalf_of_user: bool):
+    """RFC 9396 §5: each type known to the API and allowed to the client, common fields, schema.
+
+    ``on_behalf_of_user`` picks the API's user (authorization code) or client
+    (client credentials) access policy. Returns the type catalogue.
+    """
+    if resource_server is None:
+        raise AuthorizationDetailsProblem(
+            "no API could be chosen for authorization_details: send the audience or resource parameter"
+        )
+    catalogue = type_catalogue(resource_server, client, on_behalf_of_user=on_behalf_of_user)
+    catalogue.check(details)
+    check_common_fields(details)
+    for index, detail in enumerate(details):
+        schema = catalogue.types[detail["type"]].json_schema
+        if schema:
+            validate_against_schema(index, detail, schema)
+    return catalogue
+
+
+def check_details_request(request, *, on_behalf_of_user: bool) -> None:
+    """Parse and validate ``authorization_details``, choose the API, record both on ``request``.
+
+    The chosen API becomes the request's RFC 8707 resource, so DOT binds the
+    code and tokens to it (their ``resource``; ``aud`` in introspection).
+    """
     raw = getattr(request, "authorization_details", None)
     try:
         details = parse_authorization_details(raw, rar_settings.limits)
         audience = getattr(request, "audience", None)
-        resource_server = resolve_resource_server(audience) if (details or audience) else None
-        if details:
-            if resource_server is None:
-                raise AuthorizationDetailsProblem(
-                    "no API could be chosen for authorization_details: send the audience parameter"
-                )
-            catalogue = type_catalogue(resource_server, request.client, on_behalf_of_user=True)
-            catalogue.check(details)
-            check_common_fields(details)
-            for index, detail in enumerate(details):
-                schema = catalogue.types[detail["type"]].json_schema
-                if schema:
-                    validate_against_schema(index, detail, schema)
+        resources = requested_resources(request)
+        resource_server = (
+            choose_resource_server(audience, resources) if (details or audience or resources) else None
+        )
+        catalogue = (
+            validate_details(details, resource_server, request.client, on_behalf_of_user=on_behalf_of_user)
+            if details
+            else None
+        )
     except AuthorizationDetailsProblem as problem:
         _raise(problem, request)
-    trusted.record_details(request, details, resource_server, catalogue.types if details else None)
+    trusted.record_details(request, details, resource_server, catalogue.types if catalogue else None)
+    if resource_server is not None:
+        request.resource = [resource_server.identifier]
+
+
+def check_authorization_details(request) -> None:
+    """RFC 9396 §2, §5 and RFC 8707 §2: parse, limits, API, type known and allowed, common
+    fields, the type's schema (on behalf of a user: the API's user access policy)."""
+    check_details_request(request, on_behalf_of_user=True)
 
 
 #: Run right after oauthlib has checked client_id and redirect_uri, before any

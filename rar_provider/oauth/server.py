@@ -20,8 +20,10 @@ from __future__ import annotations
 from oauthlib import oauth2, openid
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import utils
+from oauthlib.oauth2.rfc6749.tokens import random_token_generator
 
-from . import pipeline, trusted
+from . import pipeline, token_request, trusted
+from .token_generator import AccessTokenGenerator
 
 AUTHORIZATION_GRANTS = (
     "auth_grant",
@@ -32,22 +34,42 @@ AUTHORIZATION_GRANTS = (
 )
 
 
-class RARServerMixin:
-    """Installs the :mod:`.pipeline` validators on every authorization grant."""
+#: Token-endpoint grants and the ``post_token`` check each gets.
+TOKEN_GRANTS = (
+    ("auth_grant", token_request.narrow),
+    ("openid_connect_auth", token_request.narrow),
+    ("refresh_grant", token_request.narrow),
+    ("credentials_grant", token_request.check_client_credentials),
+)
 
-    def __init__(self, request_validator, *args, **kwargs):
-        super().__init__(request_validator, *args, **kwargs)
-        installed: list[int] = []
+
+class RARServerMixin:
+    """Installs the :mod:`.pipeline` validators on every authorization grant, the
+    :mod:`.token_request` checks on the token grants, and the per-API access-token
+    format (:mod:`.token_generator`)."""
+
+    def __init__(self, request_validator, token_generator=None, refresh_token_generator=None, **kwargs):
+        opaque = token_generator or random_token_generator
+        super().__init__(
+            request_validator,
+            token_generator=AccessTokenGenerator(opaque),
+            refresh_token_generator=refresh_token_generator or opaque,
+            **kwargs,
+        )
+        installed: set[tuple[int, str]] = set()
         for name in AUTHORIZATION_GRANTS:
             grant = getattr(self, name, None)
-            if grant is None:
+            if grant is None or (id(grant.custom_validators), "auth") in installed:
                 continue
-            validators = grant.custom_validators
-            if id(validators) in installed:
+            grant.custom_validators.pre_auth.append(pipeline.validate_redirect)
+            grant.custom_validators.post_auth.append(pipeline.validate_authorization_request)
+            installed.add((id(grant.custom_validators), "auth"))
+        for name, check in TOKEN_GRANTS:
+            grant = getattr(self, name, None)
+            if grant is None or (id(grant.custom_validators), "token") in installed:
                 continue
-            validators.pre_auth.append(pipeline.validate_redirect)
-            validators.post_auth.append(pipeline.validate_authorization_request)
-            installed.append(id(validators))
+            grant.custom_validators.post_token.append(check)
+            installed.add((id(grant.custom_validators), "token"))
 
     def validate_authorization_request(
         self, uri, http_method="GET", body=None, headers=None, *, pushed: bool = False

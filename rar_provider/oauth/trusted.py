@@ -15,6 +15,10 @@ PUSHED = "rar_pushed"
 DETAILS = "rar_details"
 RESOURCE_SERVER = "rar_resource_server"
 DETAIL_TYPES = "rar_detail_types"
+#: The whole grant, when the access token gets a narrower subset (RFC 9396 §6).
+GRANTED = "rar_granted"
+#: The access token row this request created (to remember a code's redemption).
+ACCESS_TOKEN = "rar_access_token"
 
 
 def trusted(request: Any, name: str, default: Any = None) -> Any:
@@ -27,3 +31,9 @@ def record_details(request: Any, details: list[dict], resource_server: Any, deta
     setattr(request, DETAILS, details)
     setattr(request, RESOURCE_SERVER, resource_server)
     setattr(request, DETAIL_TYPES, detail_types or {})
+
+
+def granted_details(request: Any) -> list[dict]:
+    """The whole grant: what a refresh token keeps even when the access token is narrower."""
+    granted = trusted(request, GRANTED)
+    return granted if granted is not None else (trusted(request, DETAILS) or [])

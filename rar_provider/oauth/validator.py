@@ -6,14 +6,37 @@ travel from the authorization code to the tokens and the token response).
 
 from __future__ import annotations
 
-from oauth2_provider.oauth2_validators import OAuth2Validator
+import hashlib
+from urllib.parse import urlsplit
 
-from ..models import AccessTokenDetails, CodeDetails, RefreshTokenDetails
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from oauth2_provider.models import get_refresh_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
+
+from ..models import AccessTokenDetails, AccessTokenFormat, CodeDetails, CodeRedemption, RefreshTokenDetails
 from . import trusted
 
 
 def _granted(request) -> tuple[list[dict], object]:
     return trusted.trusted(request, trusted.DETAILS) or [], trusted.trusted(request, trusted.RESOURCE_SERVER)
+
+
+CODE_REPLAYED = "This authorization code was already used; the tokens issued with it are revoked."
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def revoke_redeemed(redemption: CodeRedemption) -> None:
+    """RFC 6749 §4.1.2: revoke every token issued from a code that is used again."""
+    if redemption.token_family:
+        get_refresh_token_model().revoke_family(redemption.token_family)
+    if redemption.access_token is not None:
+        redemption.access_token.revoke()
+    CodeRedemption.objects.filter(pk=redemption.pk).update(replayed_at=timezone.now(), access_token=None)
 
 
 class RARValidator(OAuth2Validator):
@@ -23,10 +46,26 @@ class RARValidator(OAuth2Validator):
             return []
         return super().get_default_scopes(client_id, request, *args, **kwargs)
 
+    def _validate_resource_uris(self, request, resources):
+        """RFC 8707 §2: a resource is an absolute URI without a fragment; URNs included.
+
+        DOT also requires a host, which would refuse API identifiers such as
+        ``urn:example:payments`` (the reference docs' style of audience).
+        """
+        for resource in resources:
+            parts = urlsplit(resource) if isinstance(resource, str) else None
+            if parts is None or not parts.scheme or parts.fragment or not (parts.netloc or parts.path):
+                raise oauthlib_errors.CustomOAuth2Error(
+                    error="invalid_target",
+                    description=f"resource {resource!r} is not an absolute URI without a fragment "
+                    "(RFC 8707 §2).",
+                    request=request,
+                )
+
     def _create_authorization_code(self, request, code, expires=None):
         grant = super()._create_authorization_code(request, code, expires)
         details, resource_server = _granted(request)
-        if details:
+        if details or resource_server is not None:
             CodeDetails.objects.create(
                 grant=grant, resource_server=resource_server, authorization_details=details
             )
@@ -42,7 +81,19 @@ class RARValidator(OAuth2Validator):
             )
             if stored is not None:
                 trusted.record_details(request, stored.authorization_details, stored.resource_server)
-        return valid
+            return True
+        redemption = (
+            CodeRedemption.objects.select_related("access_token")
+            .filter(code_hash=hash_code(code), application=client)
+            .first()
+        )
+        if redemption is not None:
+            revoke_redeemed(redemption)
+            raise oauthlib_errors.InvalidGrantError(
+                description=CODE_REPLAYED,
+                request=request,
+            )
+        return False
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
@@ -60,29 +111,63 @@ class RARValidator(OAuth2Validator):
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         details, resource_server = _granted(request)
-        if details:
+        if details or resource_server is not None:
             AccessTokenDetails.objects.create(
                 access_token=access_token, resource_server=resource_server, authorization_details=details
             )
+        setattr(request, trusted.ACCESS_TOKEN, access_token)
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         refresh_token = super()._create_refresh_token(
             request, refresh_token_code, access_token, previous_refresh_token
         )
-        details, resource_server = _granted(request)
-        if details:
+        _, resource_server = _granted(request)
+        details = trusted.granted_details(request)  # the whole grant, even when the access token is narrower
+        if details or resource_server is not None:
             RefreshTokenDetails.objects.create(
                 refresh_token=refresh_token, resource_server=resource_server, authorization_details=details
             )
         return refresh_token
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
-        """RFC 9396 §7: the token response carries the granted authorization_details."""
+        """RFC 9396 §7: the token response carries the granted authorization_details.
+
+        For an API whose tokens are encrypted (JWE), the response keeps only each
+        entry's ``type``: the details travel inside the token, readable by the API only.
+        """
         super()._save_bearer_token(token, request, *args, **kwargs)
-        details, _ = _granted(request)
+        details, resource_server = _granted(request)
         if details:
-            token["authorization_details"] = details
+            if resource_server is not None and resource_server.access_token_format == AccessTokenFormat.JWE:
+                token["authorization_details"] = [{"type": detail["type"]} for detail in details]
+            else:
+                token["authorization_details"] = details
         if not token.get("scope"):
             # RFC 6749 §5.1: scope is optional; an empty one (details only) says nothing.
             token.pop("scope", None)
+        if request.grant_type == "authorization_code":
+            self._remember_redemption(request, token)
+
+    def _remember_redemption(self, request, token) -> None:
+        """Keep the code's hash and what it produced, to revoke it all if the code comes back."""
+        access_token = trusted.trusted(request, trusted.ACCESS_TOKEN)
+        refresh = getattr(access_token, "refresh_token", None) if access_token is not None else None
+        try:
+            with transaction.atomic():
+                CodeRedemption.objects.create(
+                    code_hash=hash_code(request.code),
+                    application=request.client,
+                    access_token=access_token,
+                    token_family=getattr(refresh, "token_family", None),
+                )
+        except IntegrityError:
+            # The same code is being exchanged twice at once: the other exchange won.
+            earlier = CodeRedemption.objects.select_related("access_token").get(
+                code_hash=hash_code(request.code)
+            )
+            revoke_redeemed(earlier)
+            raise oauthlib_errors.InvalidGrantError(
+                description=CODE_REPLAYED,
+                request=request,
+            ) from None

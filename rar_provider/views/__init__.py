@@ -1,5 +1,13 @@
 from .authorize import AuthorizationView
+from .introspect import IntrospectionView
+from .jwks import JWKSView
 from .metadata import ServerMetadataView
 from .par import PushedAuthorizationRequestView
 
-__all__ = ["AuthorizationView", "PushedAuthorizationRequestView", "ServerMetadataView"]
+__all__ = [
+    "AuthorizationView",
+    "IntrospectionView",
+    "JWKSView",
+    "PushedAuthorizationRequestView",
+    "ServerMetadataView",
+]

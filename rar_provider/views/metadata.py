@@ -12,6 +12,7 @@ from oauth2_provider.compat import login_not_required
 from oauth2_provider.settings import oauth2_settings
 
 from ..conf import rar_settings
+from ..keys import signing_keys
 from ..models import AuthorizationDetailType
 
 ENDPOINTS = (
@@ -19,6 +20,7 @@ ENDPOINTS = (
     ("token_endpoint", "rar_provider:token"),
     ("revocation_endpoint", "rar_provider:revoke"),
     ("introspection_endpoint", "rar_provider:introspect"),
+    ("jwks_uri", "rar_provider:jwks"),
 )
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -45,6 +47,10 @@ def server_metadata(request) -> dict:
     data["token_endpoint_auth_methods_supported"] = AUTH_METHODS
     data["revocation_endpoint_auth_methods_supported"] = AUTH_METHODS
     data["introspection_endpoint_auth_methods_supported"] = AUTH_METHODS[:2]
+    # RFC 9068 §4: the algorithms of the published keys (RFC 8414 §2).
+    algs = sorted({key.alg for key in signing_keys()})
+    if algs:
+        data["access_token_signing_alg_values_supported"] = algs
     data["scopes_supported"] = sorted(oauth2_settings.SCOPES)
     return data
 

@@ -7,15 +7,13 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.oauth2_backends import OAuthLibCore
-from oauthlib.common import Request as OAuthlibRequest
-from oauthlib.common import urlencode
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from .. import par, signals
 from ..conf import rar_settings
 from ..errors import describe
-from .oauth import get_server, oauth_error_response, request_uri_for
+from .client_auth import EndpointError, authenticate_client
+from .oauth import get_server, request_uri_for
 
 #: Client authentication parameters (RFC 6749 §2.3.1): they authenticate the
 #: push and are not part of the authorization request that is stored.
@@ -23,17 +21,8 @@ CLIENT_AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_ass
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
-class PARError(Exception):
-    def __init__(self, error: str, description: str, status: int = 400):
-        super().__init__(description)
-        self.error, self.description, self.status = error, description, status
-
-    def response(self) -> JsonResponse:
-        headers = {}
-        if self.status == 401:
-            # RFC 6749 §5.2 / RFC 9110 §15.5.2: a 401 names the scheme to use.
-            headers["WWW-Authenticate"] = 'Basic realm="oauth", error="invalid_client"'
-        return oauth_error_response(self.error, self.description, self.status, headers)
+class PARError(EndpointError):
+    """An error of the PAR endpoint (RFC 9126 §2.3)."""
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -108,15 +97,9 @@ class PushedAuthorizationRequestView(View):
 
     def authenticate_client(self, request, server):
         """RFC 9126 §2.1: authenticate exactly as at the token endpoint (RFC 6749 §2.3, §3.2.1)."""
-        core = OAuthLibCore(server)
-        uri, method, _body, headers = core._extract_params(request)
-        oauth_request = OAuthlibRequest(uri, method, urlencode(core.extract_body(request)), headers)
-        validator = core.server.request_validator
-        if not validator._extract_basic_auth(oauth_request) and not oauth_request.client_id:
+        if not request.POST.get("client_id") and "HTTP_AUTHORIZATION" not in request.META:
             raise PARError("invalid_request", "client_id is required.")
-        if validator.client_authentication_required(oauth_request):
-            if not validator.authenticate_client(oauth_request):
-                raise PARError("invalid_client", "Client authentication failed.", 401)
-        elif not validator.authenticate_client_id(oauth_request.client_id, oauth_request):
-            raise PARError("invalid_client", "Client authentication failed.", 401)
-        return oauth_request.client
+        try:
+            return authenticate_client(request, server)
+        except EndpointError as error:
+            raise PARError(error.error, error.description, error.status) from error

@@ -1,0 +1,171 @@
+"""The server's signing keys for JWT access tokens, and the JWK Set it publishes.
+
+RFC 9068 §4: a resource server validates a JWT access token with the keys the
+authorization server publishes at ``jwks_uri`` (RFC 8414 §2, RFC 7517 §5).
+Keys come from ``RAR_PROVIDER["SIGNING_KEYS"]``, either
+
+* a list of entries, oldest first, each a private JWK (a dict, or its JSON
+  text) or a PEM private key (text), optionally as ``{"kid": ..., "pem": ...}``;
+* or the path of a JWK Set file (``{"keys": [...]}``, oldest first), as the
+  ``rar_generate_key`` command writes it.
+
+Every key is published, so tokens signed before a rotation still verify; the
+newest (last) key signs. The algorithm is the key's ``alg`` member, else RS256
+for RSA (the algorithm RFC 9068 §4 requires), ES256/ES384/ES512 for EC P-256/384/521
+and EdDSA for Ed25519 keys. A key with no ``kid`` gets its RFC 7638 thumbprint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from jwcrypto import jwk
+
+from .conf import rar_settings
+
+_DEFAULT_ALGS = {("EC", "P-256"): "ES256", ("EC", "P-384"): "ES384", ("EC", "P-521"): "ES512"}
+#: The signing algorithms a key may declare (no "none", no HMAC: the key is published).
+SIGNING_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    alg: str
+    key: jwk.JWK
+
+    def public_jwk(self) -> dict[str, Any]:
+        data = self.key.export_public(as_dict=True)
+        data.update(kid=self.kid, alg=self.alg, use="sig")
+        return data
+
+
+def default_alg(key: jwk.JWK) -> str:
+    kty = key.get("kty")
+    if kty == "RSA":
+        return "RS256"
+    if kty == "OKP" and key.get("crv") == "Ed25519":
+        return "EdDSA"
+    alg = _DEFAULT_ALGS.get((kty, key.get("crv")))
+    if alg is None:
+        raise ImproperlyConfigured(f"no signing algorithm for a {kty} {key.get('crv', '')} key")
+    return alg
+
+
+def load_signing_key(entry: Any, position: int = 0) -> SigningKey:
+    """One ``SIGNING_KEYS`` entry as a :class:`SigningKey`; ImproperlyConfigured names what is wrong."""
+    where = f"RAR_PROVIDER['SIGNING_KEYS'][{position}]"
+    kid = alg = None
+    try:
+        if isinstance(entry, dict) and "pem" in entry:
+            kid, alg = entry.get("kid"), entry.get("alg")
+            key = jwk.JWK.from_pem(str(entry["pem"]).encode())
+        elif isinstance(entry, dict):
+            key = jwk.JWK(**entry)
+        elif isinstance(entry, str | bytes):
+            text = entry.decode() if isinstance(entry, bytes) else entry
+            key = (
+                jwk.JWK.from_json(text) if text.lstrip().startswith("{") else jwk.JWK.from_pem(text.encode())
+            )
+        else:
+            raise ImproperlyConfigured(f"{where} must be a JWK dict, JWK JSON or a PEM text")
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:  # jwcrypto raises several types for unreadable keys
+        raise ImproperlyConfigured(f"{where} is not a readable key: {exc}") from exc
+    if not key.has_private:
+        raise ImproperlyConfigured(f"{where} is a public key; a signing key must be private")
+    if key.get("kty") == "oct":
+        raise ImproperlyConfigured(f"{where} is a symmetric key; publishable (RSA, EC, Ed25519) keys only")
+    alg = alg or key.get("alg") or default_alg(key)
+    if alg not in SIGNING_ALGS:
+        raise ImproperlyConfigured(f"{where} has alg {alg!r}, not one of {', '.join(SIGNING_ALGS)}")
+    kid = kid or key.get("kid") or key.thumbprint()
+    return SigningKey(kid=str(kid), alg=alg, key=key)
+
+
+def _entries(value: Any) -> list[Any]:
+    if isinstance(value, str | os.PathLike) and not str(value).lstrip().startswith(("{", "-----")):
+        path = Path(value)
+        try:
+            data = json.loads(path.read_text())
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"RAR_PROVIDER['SIGNING_KEYS'] names {path}, which cannot be read ({exc.strerror}); "
+                "create it with: manage.py rar_generate_key --jwks-file " + str(path)
+            ) from exc
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{path} is not a JWK Set (invalid JSON: {exc})") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise ImproperlyConfigured(f'{path} is not a JWK Set: expected {{"keys": [...]}}')
+        return data["keys"]
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ImproperlyConfigured("RAR_PROVIDER['SIGNING_KEYS'] must be a list of keys or a JWK Set file path")
+
+
+_cache: dict[str, Any] = {"marker": None, "keys": ()}
+
+
+def _marker(value: Any) -> tuple:
+    if isinstance(value, str | os.PathLike) and Path(value).is_file():
+        stat = Path(value).stat()
+        return (str(value), stat.st_mtime_ns, stat.st_size)
+    return (json.dumps(value, sort_keys=True, default=str),)
+
+
+def signing_keys() -> tuple[SigningKey, ...]:
+    """All configured keys, oldest first (parsed once per settings value / file version)."""
+    value = rar_settings.SIGNING_KEYS
+    if not value:
+        return ()
+    marker = _marker(value)
+    if _cache["marker"] != marker:
+        keys = tuple(load_signing_key(entry, i) for i, entry in enumerate(_entries(value)))
+        kids = [key.kid for key in keys]
+        duplicates = sorted({kid for kid in kids if kids.count(kid) > 1})
+        if duplicates:
+            raise ImproperlyConfigured(f"RAR_PROVIDER['SIGNING_KEYS'] repeats kid {', '.join(duplicates)}")
+        _cache.update(marker=marker, keys=keys)
+    return _cache["keys"]
+
+
+def current_signing_key() -> SigningKey:
+    """The newest key: the one that signs (RFC 7517 §4.5: its ``kid`` goes in the JWS header)."""
+    keys = signing_keys()
+    if not keys:
+        raise ImproperlyConfigured(
+            "An API issues JWT access tokens but RAR_PROVIDER['SIGNING_KEYS'] is empty; "
+            "generate a key with: manage.py rar_generate_key"
+        )
+    return keys[-1]
+
+
+def public_jwks() -> dict[str, list[dict[str, Any]]]:
+    """RFC 7517 §5: the JWK Set of public keys, as served at ``jwks_uri``."""
+    return {"keys": [key.public_jwk() for key in signing_keys()]}
+
+
+def public_key_set() -> jwk.JWKSet:
+    """The published keys as a jwcrypto ``JWKSet`` (for verifying tokens in this process)."""
+    return jwk.JWKSet.from_json(json.dumps(public_jwks()))
+
+
+def generate_signing_key(kty: str = "RSA", size: int = 2048, crv: str = "P-256") -> dict[str, Any]:
+    """A new private JWK with ``kid`` (RFC 7638 thumbprint) and ``alg``, as a dict."""
+    if kty == "RSA":
+        key = jwk.JWK.generate(kty="RSA", size=size)
+    elif kty == "EC":
+        key = jwk.JWK.generate(kty="EC", crv=crv)
+    elif kty == "OKP":
+        key = jwk.JWK.generate(kty="OKP", crv="Ed25519")
+    else:
+        raise ValueError(f"unsupported key type {kty!r}")
+    data = key.export_private(as_dict=True)
+    data.update(kid=key.thumbprint(), alg=default_alg(key), use="sig")
+    return data

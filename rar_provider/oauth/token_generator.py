@@ -1,0 +1,78 @@
+"""The access-token generator oauthlib calls: opaque, JWT (RFC 9068) or JWE, per API.
+
+``RARServerMixin`` wraps the configured generator (DOT's
+``ACCESS_TOKEN_GENERATOR``, else oauthlib's random one) in
+:class:`AccessTokenGenerator`; refresh tokens stay opaque.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
+
+from .. import access_tokens, keys
+from ..conf import rar_settings
+from ..models import AccessTokenFormat
+from . import trusted
+
+
+def issuer_for(request) -> str:
+    """RFC 9068 §2.2 ``iss``: the configured issuer, else the token endpoint's origin."""
+    if rar_settings.ISSUER:
+        return str(rar_settings.ISSUER).rstrip("/")
+    parts = urlsplit(request.uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def subject_for(request) -> str:
+    """RFC 9068 §2.2 ``sub``: the user's primary key, or the client_id when the client acts for itself."""
+    user = getattr(request, "user", None)
+    if (
+        user is not None
+        and getattr(user, "pk", None) is not None
+        and request.grant_type != "client_credentials"
+    ):
+        return str(user.pk)
+    return request.client.client_id
+
+
+def jwt_claims(request, resource_server) -> dict:
+    return access_tokens.build_claims(
+        issuer=issuer_for(request),
+        audience=resource_server.identifier,
+        subject=subject_for(request),
+        client_id=request.client.client_id,
+        expires_in=request.expires_in,
+        scope=" ".join(request.scopes or []),
+        authorization_details=trusted.trusted(request, trusted.DETAILS) or [],
+    )
+
+
+class AccessTokenGenerator:
+    """``token_generator`` for oauthlib's ``BearerToken``: the API's format decides."""
+
+    def __init__(self, opaque):
+        self.opaque = opaque
+
+    def __call__(self, request, refresh_token: bool = False) -> str:
+        resource_server = trusted.trusted(request, trusted.RESOURCE_SERVER)
+        if refresh_token or resource_server is None or not resource_server.issues_jwt:
+            return self.opaque(request)
+        try:
+            signed = access_tokens.sign(jwt_claims(request, resource_server), keys.current_signing_key())
+        except ImproperlyConfigured as exc:
+            raise oauthlib_errors.ServerError(description=str(exc), request=request) from exc
+        if resource_server.access_token_format != AccessTokenFormat.JWE:
+            return signed
+        try:
+            public_key = access_tokens.load_public_key(resource_server.encryption_key)
+        except ValueError as exc:
+            raise oauthlib_errors.ServerError(
+                description=f"API {resource_server.identifier} has no usable encryption key: {exc}",
+                request=request,
+            ) from exc
+        return access_tokens.encrypt(
+            signed, public_key, resource_server.encryption_alg, resource_server.encryption_enc
+        )

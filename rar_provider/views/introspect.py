@@ -1,0 +1,149 @@
+"""Token introspection (RFC 7662), with the token's authorization_details (RFC 9396 §9.2).
+
+Only authenticated callers get an answer: a confidential client (HTTP Basic
+or ``client_secret`` in the body, RFC 7662 §2.1), or a bearer token with the
+``introspection`` scope (DOT's convention). An unknown, expired or revoked
+token is exactly ``{"active": false}`` (RFC 7662 §2.2).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from datetime import timedelta
+
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.settings import oauth2_settings
+
+from ..conf import rar_settings
+from .client_auth import EndpointError, authenticate_client
+from .oauth import get_server, oauth_error_response
+
+INACTIVE = {"active": False}
+
+
+def _timestamp(moment) -> int:
+    return int(calendar.timegm(moment.utctimetuple()))
+
+
+def _checksum(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _details_of(token) -> tuple[list[dict], object]:
+    stored = getattr(token, "rar_details", None)
+    if stored is None:
+        return [], None
+    return stored.authorization_details, stored.resource_server
+
+
+def _common(token, issuer: str, token_type: str) -> dict:
+    data: dict = {"active": True, "iss": issuer, "token_type": token_type}
+    if token.scope:
+        data["scope"] = token.scope
+    if token.application is not None:
+        data["client_id"] = token.application.client_id
+    if token.user is not None:
+        data["sub"] = str(token.user.pk)
+        data["username"] = token.user.get_username()
+    elif token.application is not None:
+        data["sub"] = token.application.client_id  # the client acting for itself (RFC 9068 §2.2)
+    data["iat"] = _timestamp(token.created)
+    details, resource_server = _details_of(token)
+    audiences = [resource_server.identifier] if resource_server is not None else list(token.resource or [])
+    if audiences:
+        data["aud"] = audiences[0] if len(audiences) == 1 else audiences
+    if details:
+        data["authorization_details"] = details
+    return data
+
+
+def introspect_access_token(value: str, issuer: str) -> dict | None:
+    token = (
+        get_access_token_model()
+        .objects.select_related("user", "application", "rar_details__resource_server")
+        .filter(token_checksum=_checksum(value))
+        .first()
+    )
+    if token is None or token.is_expired():
+        return None
+    data = _common(token, issuer, "Bearer")
+    data["exp"] = _timestamp(token.expires)
+    return data
+
+
+def introspect_refresh_token(value: str, issuer: str) -> dict | None:
+    token = (
+        get_refresh_token_model()
+        .objects.select_related("user", "application", "rar_details__resource_server")
+        .filter(token_checksum=_checksum(value), revoked__isnull=True)
+        .first()
+    )
+    if token is None:
+        return None
+    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
+    data = _common(token, issuer, "refresh_token")
+    if lifetime:
+        expires = token.created + timedelta(seconds=lifetime)
+        if expires <= timezone.now():
+            return None
+        data["exp"] = _timestamp(expires)
+    return data
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class IntrospectionView(View):
+    """RFC 7662 §2: POST ``token`` (and optionally ``token_type_hint``); authenticated callers only."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.authenticate(request)
+        except EndpointError as error:
+            return error.response()
+        values = request.POST.getlist("token")
+        if len(values) != 1 or not values[0]:
+            return oauth_error_response(
+                "invalid_request", "token is required, once." if len(values) != 1 else "token is empty."
+            )
+        hint = request.POST.get("token_type_hint", "access_token")
+        order = (
+            (introspect_refresh_token, introspect_access_token)
+            if hint == "refresh_token"
+            else (introspect_access_token, introspect_refresh_token)
+        )
+        issuer = rar_settings.issuer(request)
+        for lookup in order:
+            data = lookup(values[0], issuer)
+            if data is not None:
+                return self.respond(data)
+        return self.respond(INACTIVE)
+
+    def authenticate(self, request) -> None:
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        if authorization.lower().startswith("bearer "):
+            self.authenticate_bearer(authorization.split(" ", 1)[1].strip())
+            return
+        authenticate_client(request, get_server(), confidential_only=True)
+
+    def authenticate_bearer(self, value: str) -> None:
+        token = get_access_token_model().objects.filter(token_checksum=_checksum(value)).first()
+        if token is None or token.is_expired():
+            raise EndpointError("invalid_token", "The bearer token is not valid.", 401)
+        if "introspection" not in token.scope.split():
+            raise EndpointError("insufficient_scope", "The bearer token lacks the introspection scope.", 403)
+
+    @staticmethod
+    def respond(data: dict) -> JsonResponse:
+        response = JsonResponse(data)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response

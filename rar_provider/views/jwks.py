@@ -1,0 +1,25 @@
+"""The JWK Set of the keys that sign access tokens (RFC 7517 §5, RFC 8414 ``jwks_uri``)."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from oauth2_provider.compat import login_not_required
+
+from ..keys import public_jwks
+
+
+@method_decorator(login_not_required, name="dispatch")
+class JWKSView(View):
+    """Public keys only: ``kty``, key material, ``kid``, ``alg`` and ``use: sig``."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        response = JsonResponse(public_jwks())
+        response["Content-Type"] = "application/jwk-set+json"
+        # Resource servers cache the set; a rotation publishes the new key before it signs.
+        response["Cache-Control"] = "public, max-age=300"
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
