@@ -5,12 +5,17 @@
 - rar_provider.E003  OIDC is enabled and OIDC_SERVER_CLASS does not install our pipeline
 - rar_provider.E004  RAR_PROVIDER has a key we do not know (a typo)
 - rar_provider.E005  a RAR_PROVIDER value has the wrong type or is out of range
+- rar_provider.E006  RAR_PROVIDER["SIGNING_KEYS"] cannot be read
+- rar_provider.E007  RAR_PROVIDER["DETAIL_COMPARATORS"] names something that is not a callable
+- rar_provider.E008  DOT's AUTHORIZATION_CODE_EXPIRE_SECONDS is over 60 seconds
 - rar_provider.W001  RAR_PROVIDER["ISSUER"] is not set
+- rar_provider.W002  RAR_PROVIDER["SIGNING_KEYS"] names a file that does not exist yet
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -126,6 +131,61 @@ def check_settings(app_configs=None, **kwargs):
                 "RAR_PROVIDER['ISSUER'] is not set: the issuer is derived from each request's host.",
                 hint="Set it to the https URL clients know this server by (RFC 8414 §2, RFC 9207).",
                 id="rar_provider.W001",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def check_tokens(app_configs=None, **kwargs):
+    """Signing keys, per-type comparators and the authorization code lifetime."""
+    from .keys import signing_keys
+
+    errors = []
+    configured = rar_settings.user_settings.get("SIGNING_KEYS")
+    if (
+        isinstance(configured, str)
+        and not configured.lstrip().startswith(("{", "-----"))
+        and not Path(configured).exists()
+    ):
+        errors.append(
+            checks.Warning(
+                f"RAR_PROVIDER['SIGNING_KEYS'] names {configured}, which does not exist yet: "
+                "APIs that issue JWT access tokens will fail.",
+                hint=f"Create it with: manage.py rar_generate_key --jwks-file {configured}",
+                id="rar_provider.W002",
+            )
+        )
+    else:
+        try:
+            signing_keys()
+        except ImproperlyConfigured as exc:
+            errors.append(checks.Error(str(exc), id="rar_provider.E006"))
+    comparators = rar_settings.user_settings.get("DETAIL_COMPARATORS") or {}
+    if not isinstance(comparators, dict):
+        errors.append(
+            checks.Error("RAR_PROVIDER['DETAIL_COMPARATORS'] must be a dict.", id="rar_provider.E007")
+        )
+        comparators = {}
+    for name, path in comparators.items():
+        try:
+            target = import_string(path) if isinstance(path, str) else path
+        except ImportError as exc:
+            target = exc
+        if not callable(target):
+            errors.append(
+                checks.Error(
+                    f"RAR_PROVIDER['DETAIL_COMPARATORS'][{name!r}] is not an importable callable: {target}",
+                    id="rar_provider.E007",
+                )
+            )
+    code_lifetime = oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS
+    if code_lifetime > 60:
+        errors.append(
+            checks.Error(
+                f"OAUTH2_PROVIDER['AUTHORIZATION_CODE_EXPIRE_SECONDS'] is {code_lifetime}; authorization "
+                "codes must live 60 seconds at most (RFC 9700 §4.5, FAPI 2.0).",
+                id="rar_provider.E008",
             )
         )
     return errors

@@ -41,6 +41,8 @@ class SigningKey:
 
     def public_jwk(self) -> dict[str, Any]:
         data = self.key.export_public(as_dict=True)
+        # A private key's key_ops (["sign"]) would make verifiers refuse the public key.
+        data.pop("key_ops", None)
         data.update(kid=self.kid, alg=self.alg, use="sig")
         return data
 
@@ -55,6 +57,18 @@ def default_alg(key: jwk.JWK) -> str:
     if alg is None:
         raise ImproperlyConfigured(f"no signing algorithm for a {kty} {key.get('crv', '')} key")
     return alg
+
+
+def _algs_for(key: jwk.JWK) -> tuple[str, ...]:
+    """The signing algorithms a key can be used with (RFC 7518 §3, RFC 8037 §3.1)."""
+    kty, crv = key.get("kty"), key.get("crv")
+    if kty == "RSA":
+        return ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+    if kty == "EC":
+        return tuple(alg for (_, curve), alg in _DEFAULT_ALGS.items() if curve == crv)
+    if kty == "OKP" and crv in ("Ed25519", "Ed448"):
+        return ("EdDSA",)
+    return ()
 
 
 def load_signing_key(entry: Any, position: int = 0) -> SigningKey:
@@ -78,13 +92,21 @@ def load_signing_key(entry: Any, position: int = 0) -> SigningKey:
         raise
     except Exception as exc:  # jwcrypto raises several types for unreadable keys
         raise ImproperlyConfigured(f"{where} is not a readable key: {exc}") from exc
-    if not key.has_private:
-        raise ImproperlyConfigured(f"{where} is a public key; a signing key must be private")
     if key.get("kty") == "oct":
         raise ImproperlyConfigured(f"{where} is a symmetric key; publishable (RSA, EC, Ed25519) keys only")
-    alg = alg or key.get("alg") or default_alg(key)
+    if not key.has_private:
+        raise ImproperlyConfigured(f"{where} is a public key; a signing key must be private")
+    try:
+        alg = alg or key.get("alg") or default_alg(key)
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(f"{where}: {exc}") from exc
     if alg not in SIGNING_ALGS:
         raise ImproperlyConfigured(f"{where} has alg {alg!r}, not one of {', '.join(SIGNING_ALGS)}")
+    if alg not in _algs_for(key):
+        # e.g. an RSA key declaring ES256 would only fail when the first token is signed.
+        raise ImproperlyConfigured(
+            f"{where} has alg {alg!r}, which does not fit its {key.get('kty')} {key.get('crv', '')} key"
+        )
     kid = kid or key.get("kid") or key.thumbprint()
     return SigningKey(kid=str(kid), alg=alg, key=key)
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 
-from rar_provider.checks import check_dot_integration, check_settings
+from rar_provider.checks import check_dot_integration, check_settings, check_tokens
 from rar_provider.conf import DEFAULTS, rar_settings
 from rar_provider.details.limits import Limits
 from rar_provider.oauth.server import RAROIDCServer, RARServer
@@ -285,6 +285,65 @@ def test_w001_no_rar_provider_setting_at_all():
     with override_settings():
         del settings.RAR_PROVIDER
         assert ours(checks.run_checks()) == ["rar_provider.W001"]
+
+
+# -- E006 / E007 / E008 / W002: tokens ------------------------------------------------------------------
+
+
+def test_token_checks_registered_and_clean():
+    assert check_tokens in checks.registry.registry.get_checks()
+    assert check_tokens() == []
+
+
+def test_w002_signing_key_file_not_created_yet(tmp_path):
+    missing = tmp_path / "keys.json"
+    with rar(SIGNING_KEYS=str(missing)):
+        messages = check_tokens()
+    assert [m.id for m in messages] == ["rar_provider.W002"]
+    assert f"rar_generate_key --jwks-file {missing}" in messages[0].hint
+
+
+@pytest.mark.parametrize(
+    "value, mentions",
+    [
+        ([{"kty": "oct", "k": "c2VjcmV0"}], "symmetric"),
+        (["-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"], "not a readable key"),
+        (42, "must be a list"),
+    ],
+)
+def test_e006_unreadable_signing_keys(value, mentions):
+    with rar(SIGNING_KEYS=value):
+        messages = check_tokens()
+    assert [m.id for m in messages] == ["rar_provider.E006"]
+    assert mentions in messages[0].msg
+
+
+def test_e006_signing_key_file_not_a_jwk_set(tmp_path):
+    path = tmp_path / "keys.json"
+    path.write_text('{"not": "a set"}')
+    with rar(SIGNING_KEYS=str(path)):
+        assert [m.id for m in check_tokens()] == ["rar_provider.E006"]
+
+
+@pytest.mark.parametrize("value", [{"money_transfer": "no.such.module.compare"}, {"money_transfer": 42}])
+def test_e007_comparator_not_a_callable(value):
+    with rar(DETAIL_COMPARATORS=value):
+        messages = check_tokens()
+    assert [m.id for m in messages] == ["rar_provider.E007"]
+    assert "money_transfer" in messages[0].msg
+
+
+def test_e007_comparator_importable_is_fine():
+    with rar(DETAIL_COMPARATORS={"money_transfer": "rar_provider.details.detail_is_covered"}):
+        assert check_tokens() == []
+
+
+def test_e008_code_lifetime_over_60_seconds():
+    with dot(AUTHORIZATION_CODE_EXPIRE_SECONDS=61):
+        oauth2_settings.reload()
+        messages = check_tokens()
+    assert [m.id for m in messages] == ["rar_provider.E008"]
+    assert "60 seconds" in messages[0].msg
 
 
 # -- rar_provider.conf -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from .introspect import IntrospectionView
 from .jwks import JWKSView
 from .metadata import ServerMetadataView
 from .par import PushedAuthorizationRequestView
+from .token import TokenView
 
 __all__ = [
     "AuthorizationView",
@@ -10,4 +11,5 @@ __all__ = [
     "JWKSView",
     "PushedAuthorizationRequestView",
     "ServerMetadataView",
+    "TokenView",
 ]

@@ -48,6 +48,11 @@ def authenticate_client(request, server, *, confidential_only: bool = False):
     if validator.client_authentication_required(oauth_request):
         if not validator.authenticate_client(oauth_request):
             raise EndpointError("invalid_client", "Client authentication failed.", 401)
+        if confidential_only and oauth_request.client.client_type != "confidential":
+            # DOT lets a public client "authenticate" with Basic and an empty secret.
+            raise EndpointError(
+                "invalid_client", "Only a confidential client may call this endpoint.", 401
+            )
     elif confidential_only:
         raise EndpointError(
             "invalid_client", "Only a client that authenticates with a secret may call this endpoint.", 401

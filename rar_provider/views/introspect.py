@@ -45,8 +45,12 @@ def _details_of(token) -> tuple[list[dict], object]:
 
 def _common(token, issuer: str, token_type: str) -> dict:
     data: dict = {"active": True, "iss": issuer, "token_type": token_type}
-    if token.scope:
-        data["scope"] = token.scope
+    # A refresh token has no scope of its own: it is the scope of the access token it goes with.
+    scope = getattr(token, "scope", None)
+    if scope is None and getattr(token, "access_token", None) is not None:
+        scope = token.access_token.scope
+    if scope:
+        data["scope"] = scope
     if token.application is not None:
         data["client_id"] = token.application.client_id
     if token.user is not None:
