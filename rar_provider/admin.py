@@ -15,6 +15,7 @@ from .models import (
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
+    CodeRedemption,
     PushedAuthorizationRequest,
     RefreshTokenDetails,
     ResourceServer,
@@ -40,11 +41,28 @@ class ResourceServerAdmin(admin.ModelAdmin):
         "user_access_policy",
         "client_access_policy",
         "consent_policy",
+        "access_token_format",
         "type_count",
     )
-    list_filter = ("user_access_policy", "client_access_policy", "consent_policy")
+    list_filter = ("user_access_policy", "client_access_policy", "consent_policy", "access_token_format")
     search_fields = ("name", "identifier", "description")
     inlines = [AuthorizationDetailTypeInline]
+    fieldsets = (
+        (None, {"fields": ("name", "identifier", "description")}),
+        (_("Who may request its types"), {"fields": ("user_access_policy", "client_access_policy")}),
+        (_("Consent"), {"fields": ("consent_policy",)}),
+        (
+            _("Access tokens"),
+            {
+                "fields": ("access_token_format", "encryption_key", "encryption_alg", "encryption_enc"),
+                "description": _(
+                    "JWT tokens are signed with this server's newest key (published at the JWKS URL). "
+                    "JWE tokens are also encrypted to the API's public key; the token response then "
+                    "shows clients only each detail's type."
+                ),
+            },
+        ),
+    )
 
     @admin.display(description=_("types"))
     def type_count(self, obj) -> int:
@@ -179,6 +197,27 @@ class IssuedDetailsAdmin(admin.ModelAdmin):
     @admin.display(description=_("types"))
     def types(self, obj) -> str:
         return ", ".join(d.get("type", "?") for d in obj.authorization_details)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CodeRedemption)
+class CodeRedemptionAdmin(admin.ModelAdmin):
+    """Read-only: which codes were exchanged, and which were replayed (RFC 6749 §4.1.2)."""
+
+    list_display = ("code_hash_prefix", "application", "redeemed_at", "replayed_at")
+    list_filter = (("replayed_at", admin.EmptyFieldListFilter), "application")
+    list_select_related = ("application",)
+    fields = ("code_hash", "application", "access_token", "token_family", "redeemed_at", "replayed_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("code hash"))
+    def code_hash_prefix(self, obj) -> str:
+        return obj.code_hash[:12] + "…"
 
     def has_add_permission(self, request) -> bool:
         return False

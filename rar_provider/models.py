@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from .access_tokens import CONTENT_ENCRYPTION_ALGS, KEY_ENCRYPTION_ALGS, load_public_key
 from .details.schema import check_schema_is_valid
+from .keys import signing_keys
 
 
 class AccessPolicy(models.TextChoices):
@@ -106,8 +107,22 @@ class ResourceServer(models.Model):
         return f"{self.name} ({self.identifier})"
 
     def clean(self) -> None:
-        """A JWE API needs a readable public key that fits its key encryption algorithm."""
+        """A JWT/JWE API needs a signing key; a JWE API a readable public key that fits its algorithm."""
         super().clean()
+        if self.issues_jwt:
+            try:
+                has_keys = bool(signing_keys())
+            except ImproperlyConfigured as exc:
+                raise ValidationError({"access_token_format": str(exc)}) from exc
+            if not has_keys:
+                raise ValidationError(
+                    {
+                        "access_token_format": _(
+                            "No signing key is configured (RAR_PROVIDER['SIGNING_KEYS']); "
+                            "create one with manage.py rar_generate_key first."
+                        )
+                    }
+                )
         if self.access_token_format == AccessTokenFormat.JWE or self.encryption_key.strip():
             try:
                 key = load_public_key(self.encryption_key)

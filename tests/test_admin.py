@@ -18,6 +18,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.models import (
+    CodeRedemption,
     AccessTokenDetails,
     AuthorizationDetailType,
     ClientGrant,
@@ -48,6 +49,7 @@ REGISTERED = {
     PushedAuthorizationRequest,
     AccessTokenDetails,
     RefreshTokenDetails,
+    CodeRedemption,
 }
 VALID_SCHEMA = {
     "type": "object",
@@ -778,3 +780,91 @@ def test_client_policy_change_round_trip_keeps_the_grant(staff):
     assert policy.require_pushed_authorization_requests is True
     grant = policy.grants.get()
     assert [t.type for t in grant.detail_types.all()] == ["account_information"]
+
+
+# -- access-token format of an API (issue 3) ----------------------------------------------------------------
+
+
+def api_form(**fields) -> dict:
+    data = {
+        "name": "Records API",
+        "identifier": "urn:demo:records",
+        "description": "",
+        "user_access_policy": "allow_all",
+        "client_access_policy": "require_client_grant",
+        "consent_policy": "standard",
+        "access_token_format": "opaque",
+        "encryption_key": "",
+        "encryption_alg": "RSA-OAEP-256",
+        "encryption_enc": "A256GCM",
+        "detail_types-TOTAL_FORMS": "0",
+        "detail_types-INITIAL_FORMS": "0",
+        "detail_types-MIN_NUM_FORMS": "0",
+        "detail_types-MAX_NUM_FORMS": "1000",
+    }
+    data.update(fields)
+    return data
+
+
+def public_rsa_pem() -> str:
+    from jwcrypto import jwk
+
+    return jwk.JWK.generate(kty="RSA", size=2048).export_to_pem().decode()
+
+
+def test_admin_creates_a_jwe_api_with_its_public_key(staff):
+    pem = public_rsa_pem()
+    response = staff.post(url(ResourceServer, "add"), api_form(access_token_format="jwe", encryption_key=pem))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    api = ResourceServer.objects.get(identifier="urn:demo:records")
+    assert api.access_token_format == "jwe" and api.encryption_key.strip() == pem.strip()
+
+
+@pytest.mark.parametrize(
+    "fields, field, mentions",
+    [
+        ({"access_token_format": "jwe"}, "encryption_key", "no key was given"),
+        ({"access_token_format": "jwe", "encryption_key": "garbage"}, "encryption_key", "not a readable"),
+        (
+            {"access_token_format": "jwe", "encryption_alg": "ECDH-ES+A256KW"},
+            "encryption_alg",
+            "needs an EC key",
+        ),
+    ],
+)
+def test_admin_refuses_a_jwe_api_without_a_usable_key(staff, fields, field, mentions):
+    if field == "encryption_alg":
+        fields = {**fields, "encryption_key": public_rsa_pem()}
+    response = staff.post(url(ResourceServer, "add"), api_form(**fields))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert mentions in " ".join(errors[field]), errors
+    assert not ResourceServer.objects.filter(identifier="urn:demo:records").exists()
+
+
+def test_admin_refuses_a_private_encryption_key(staff):
+    from jwcrypto import jwk
+
+    private = jwk.JWK.generate(kty="RSA", size=2048).export_to_pem(private_key=True, password=None).decode()
+    response = staff.post(
+        url(ResourceServer, "add"), api_form(access_token_format="jwe", encryption_key=private)
+    )
+    assert "private key" in " ".join(response.context["adminform"].form.errors["encryption_key"])
+
+
+def test_admin_refuses_jwt_without_a_signing_key(staff, settings):
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "SIGNING_KEYS": []}
+    response = staff.post(url(ResourceServer, "add"), api_form(access_token_format="jwt"))
+    assert response.status_code == 200
+    assert "rar_generate_key" in " ".join(response.context["adminform"].form.errors["access_token_format"])
+
+
+def test_code_redemptions_are_read_only(staff, tokens):
+    redemption = CodeRedemption.objects.get()
+    assert staff.get(url(CodeRedemption, "add")).status_code == 403
+    page = staff.get(url(CodeRedemption, "change", redemption.pk))
+    assert page.status_code == 200
+    assert redemption.code_hash in page.content.decode()
+    assert tokens["access_token"] not in page.content.decode()
+    listing = staff.get(url(CodeRedemption, "changelist") + "?replayed_at__isempty=1")
+    assert changelist_results(listing) == [redemption]
