@@ -8,6 +8,7 @@ which format) is :mod:`rar_provider.oauth.token_generator`.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from jwcrypto.common import JWException
 from .keys import SIGNING_ALGS, SigningKey
 
 JWT_TYPE = "at+jwt"  # RFC 9068 §2.1
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 #: RFC 7518 §4.1 / §5.1: key management and content encryption algorithms offered for JWE APIs.
 KEY_ENCRYPTION_ALGS = ("RSA-OAEP-256", "RSA-OAEP", "ECDH-ES+A256KW", "ECDH-ES+A128KW")
 CONTENT_ENCRYPTION_ALGS = ("A256GCM", "A128GCM", "A256CBC-HS512", "A128CBC-HS256")
@@ -110,6 +112,10 @@ def verify(
     now: int | None = None,
 ) -> dict[str, Any]:
     """RFC 9068 §4: check ``typ``, the signature, ``iss``, ``aud`` and ``exp``; return the claims."""
+    # RFC 7519 §7.2: a JWT is compact. jwcrypto also reads the JSON serialization, whose
+    # unprotected header could supply the typ the signed header lacks (RFC 8725 §3.11).
+    if not isinstance(token, str) or not _COMPACT_JWS.fullmatch(token):
+        raise InvalidAccessToken("the token is not a signed JWT")
     try:
         parsed = jws.JWS()
         parsed.deserialize(token)

@@ -131,7 +131,8 @@ def _entries(value: Any) -> list[Any]:
     raise ImproperlyConfigured("RAR_PROVIDER['SIGNING_KEYS'] must be a list of keys or a JWK Set file path")
 
 
-_cache: dict[str, Any] = {"marker": None, "keys": ()}
+#: (marker, keys) in one value, so a thread never pairs a new marker with the old keys.
+_cache: dict[str, tuple] = {"loaded": (None, ())}
 
 
 def _marker(value: Any) -> tuple:
@@ -147,14 +148,16 @@ def signing_keys() -> tuple[SigningKey, ...]:
     if not value:
         return ()
     marker = _marker(value)
-    if _cache["marker"] != marker:
+    loaded_marker, loaded_keys = _cache["loaded"]
+    if loaded_marker != marker:
         keys = tuple(load_signing_key(entry, i) for i, entry in enumerate(_entries(value)))
         kids = [key.kid for key in keys]
         duplicates = sorted({kid for kid in kids if kids.count(kid) > 1})
         if duplicates:
             raise ImproperlyConfigured(f"RAR_PROVIDER['SIGNING_KEYS'] repeats kid {', '.join(duplicates)}")
-        _cache.update(marker=marker, keys=keys)
-    return _cache["keys"]
+        _cache["loaded"] = (marker, keys)
+        return keys
+    return loaded_keys
 
 
 def current_signing_key() -> SigningKey:

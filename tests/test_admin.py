@@ -18,11 +18,11 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.models import (
-    CodeRedemption,
     AccessTokenDetails,
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
+    CodeRedemption,
     PushedAuthorizationRequest,
     RefreshTokenDetails,
     ResourceServer,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -50,11 +51,17 @@ class Command(BaseCommand):
         key = generate_signing_key(kty, size, crv)
         keys.append(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"keys": keys}, handle, indent=2)
-        os.replace(tmp, path)  # never a half-written key file
+        # mkstemp: a new file (O_EXCL), mode 0600 whatever the umask or a stale temp file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump({"keys": keys}, handle, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)  # never a half-written key file
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         self.stdout.write(f"Added key {key['kid']} ({key['alg']}) to {path}; it now signs new tokens.")
 
     def read(self, path: Path) -> list:
@@ -62,6 +69,8 @@ class Command(BaseCommand):
             return []
         try:
             data = json.loads(path.read_text())
+        except OSError as exc:
+            raise CommandError(f"{path} cannot be read ({exc.strerror}); not touching it.") from exc
         except ValueError as exc:
             raise CommandError(f"{path} is not a JWK Set (invalid JSON: {exc}); not touching it.") from exc
         if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
