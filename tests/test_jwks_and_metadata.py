@@ -352,3 +352,12 @@ def test_jwe_api_with_a_public_key_is_valid(api_private_key):
 
 def test_jwt_api_needs_no_encryption_key():
     ResourceServer(name="API", identifier="urn:test:plain", access_token_format="jwt").full_clean()
+
+
+def test_metadata_still_serves_when_signing_keys_are_broken(client, settings):
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "SIGNING_KEYS": [{"kty": "oct", "k": "c2VjcmV0"}]}
+    response = client.get("/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+    data = response.json()
+    assert "access_token_signing_alg_values_supported" not in data
+    assert data["token_endpoint"].endswith("/oauth/token")

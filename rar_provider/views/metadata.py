@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
@@ -48,7 +49,10 @@ def server_metadata(request) -> dict:
     data["revocation_endpoint_auth_methods_supported"] = AUTH_METHODS
     data["introspection_endpoint_auth_methods_supported"] = AUTH_METHODS[:2]
     # RFC 9068 §4: the algorithms of the published keys (RFC 8414 §2).
-    algs = sorted({key.alg for key in signing_keys()})
+    try:
+        algs = sorted({key.alg for key in signing_keys()})
+    except ImproperlyConfigured:
+        algs = []  # reported by rar_provider.E006; the rest of the document still serves
     if algs:
         data["access_token_signing_alg_values_supported"] = algs
     data["scopes_supported"] = sorted(oauth2_settings.SCOPES)
