@@ -10,7 +10,7 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -30,6 +30,7 @@ SAMPLE_TRANSFER = [
 class Reply:
     status: int
     body: dict
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -89,3 +90,61 @@ def exchange_code(code: str, code_verifier: str | None) -> Reply:
 def authorize_url(request_uri: str) -> str:
     query = urllib.parse.urlencode({"client_id": settings.DEMO_CLIENT_ID, "request_uri": request_uri})
     return f"/oauth/authorize?{query}"
+
+
+def _lower(headers) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def call_transfers_api(access_token: str, transfer: dict) -> Reply:
+    """RFC 6750 §2.1: ``POST /api/transfers/`` with the token in the Authorization header (never a URL)."""
+    request = urllib.request.Request(
+        settings.DEMO_AS_URL.rstrip("/") + "/api/transfers/",
+        data=json.dumps(transfer).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {access_token}",
+            "Accept": "application/json",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+            return Reply(response.status, json.loads(response.read() or b"{}"), _lower(response.headers))
+    except urllib.error.HTTPError as error:
+        try:
+            body = json.loads(error.read() or b"{}")
+        except ValueError:
+            body = {"detail": f"HTTP {error.code}"}
+        return Reply(error.code, body, _lower(error.headers))
+
+
+def transfer_request(detail: dict, amount_change: int = 0) -> dict:
+    """The API's request body for an approved money_transfer detail (optionally another amount)."""
+    amount = detail["instructedAmount"]["amount"] + amount_change
+    body = {
+        "instructedAmount": {"amount": amount, "currency": detail["instructedAmount"]["currency"]},
+        "sourceAccount": detail["sourceAccount"],
+        "destinationAccount": detail["destinationAccount"],
+        "beneficiary": detail["beneficiary"],
+    }
+    if "subject" in detail:
+        body["subject"] = detail["subject"]
+    return body
+
+
+def decode_jwt(token: str) -> dict | None:
+    """The header and claims of a signed JWT, *unverified*: for display by the client that holds it.
+
+    None for an encrypted (JWE) or opaque token, which a client cannot read.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = (
+            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in parts[:2]
+        )
+    except ValueError:
+        return None
+    return {"header": header, "claims": claims}

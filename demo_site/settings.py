@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rar_provider",
     "demo_site",
+    "demo_site.payments",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("demo/start/", views.start, name="demo-start"),
     path("demo/callback/", views.callback, name="demo-callback"),
+    path("demo/transfer/", views.transfer, name="demo-transfer"),
+    path("", include("demo_site.payments.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,4 +1,4 @@
-"""The demo pages: a landing page, the start of a real PAR flow, and the callback."""
+"""The demo pages: a landing page, the start of a real PAR flow, the callback, and a call to the API."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import client
 
 SESSION_KEY = "demo_client"
+#: The token the demo client received, kept server side (in the session), never in a page or URL.
+TOKEN_SESSION_KEY = "demo_client_token"
 
 
 def home(request):
@@ -62,4 +64,59 @@ def callback(request):
         context["token_response"] = reply.body
         context["token_json"] = json.dumps(reply.body, indent=2)
         request.session.pop(SESSION_KEY, None)
+        if reply.status == 200 and reply.body.get("access_token"):
+            request.session[TOKEN_SESSION_KEY] = {
+                "access_token": reply.body["access_token"],
+                "authorization_details": reply.body.get("authorization_details") or [],
+            }
+            context.update(_token_context(request))
+    return render(request, "demo/callback.html", context)
+
+
+def _approved_transfer(held: dict) -> dict | None:
+    """The money_transfer the token response says was granted (absent when only types come back: JWE)."""
+    for detail in held.get("authorization_details", []):
+        if detail.get("type") == "money_transfer" and "instructedAmount" in detail:
+            return detail
+    return None
+
+
+def _token_context(request) -> dict:
+    """The held token, decoded for display (the demo client showing its own token), and its details."""
+    held = request.session.get(TOKEN_SESSION_KEY)
+    if not held:
+        return {}
+    decoded = client.decode_jwt(held["access_token"])
+    context = {
+        "token_held": True,
+        "token_encrypted": decoded is None,
+        "granted_details_json": json.dumps(held["authorization_details"], indent=2),
+        "can_transfer": _approved_transfer(held) is not None,
+    }
+    if decoded is not None:
+        context["jwt_header_json"] = json.dumps(decoded["header"], indent=2)
+        context["jwt_claims_json"] = json.dumps(decoded["claims"], indent=2)
+        context["jwt_details_json"] = json.dumps(decoded["claims"].get("authorization_details"), indent=2)
+    return context
+
+
+@require_POST
+def transfer(request):
+    """'Execute this transfer' / 'Try a different amount': call the Payments API with the held token."""
+    context = _token_context(request)
+    held = request.session.get(TOKEN_SESSION_KEY)
+    detail = _approved_transfer(held) if held else None
+    if detail is None:
+        context["api_error"] = "The demo client holds no token with an approved money transfer: start a flow."
+        return render(request, "demo/callback.html", context, status=400)
+    different = request.POST.get("amount") == "different"
+    body = client.transfer_request(detail, amount_change=100 if different else 0)
+    reply = client.call_transfers_api(held["access_token"], body)
+    context.update(
+        api_request_json=json.dumps(body, indent=2),
+        api_status=reply.status,
+        api_response_json=json.dumps(reply.body, indent=2),
+        api_www_authenticate=reply.headers.get("www-authenticate", ""),
+        api_executed=reply.status == 201,
+    )
     return render(request, "demo/callback.html", context)

@@ -1,0 +1,1 @@
+"""The demo's Payments API (``urn:demo:payments``): a resource server that executes fake transfers."""

@@ -1,0 +1,36 @@
+"""The resource-server side, for Django REST framework APIs (RFC 6750, RFC 9068, RFC 9396 §9.1).
+
+* :class:`~rar_provider.drf.authentication.JWTAccessTokenAuthentication` verifies
+  the JWT (or JWE) access tokens this server issues, locally;
+* :class:`~rar_provider.drf.permissions.HasAuthorizationDetail` requires an
+  ``authorization_details`` entry of a type (with actions / locations);
+* :class:`~rar_provider.drf.permissions.HasAccessToken` requires any valid token.
+
+See docs/resource-server.md.
+"""
+
+from .authentication import (
+    InvalidBearerRequest,
+    InvalidToken,
+    JWTAccessTokenAuthentication,
+    VerifiedAccessToken,
+)
+from .permissions import (
+    HasAccessToken,
+    HasAuthorizationDetail,
+    InsufficientAuthorization,
+    find_details,
+    insufficient_authorization,
+)
+
+__all__ = [
+    "HasAccessToken",
+    "HasAuthorizationDetail",
+    "InsufficientAuthorization",
+    "InvalidBearerRequest",
+    "InvalidToken",
+    "JWTAccessTokenAuthentication",
+    "VerifiedAccessToken",
+    "find_details",
+    "insufficient_authorization",
+]
