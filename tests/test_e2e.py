@@ -7,6 +7,7 @@ exactly as in ``make demo``.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -155,15 +156,31 @@ def test_demo_deny_reaches_callback_with_access_denied(client, demo_server, alic
     assert b"access_denied" in shown.content
 
 
-def readme_curl_par() -> tuple[tuple[str, str], list[tuple[str, str]]]:
-    """The README's `curl … /oauth/par` example, parsed: its -u credentials and form fields."""
+def readme_curl(endpoint: str = "par", containing: str = "") -> tuple[tuple[str, str], list[tuple[str, str]]]:
+    """The README's first `curl … /oauth/<endpoint>` example (with ``containing``), parsed:
+    its -u credentials and form fields."""
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"```sh\n(curl -s -X POST http://127\.0\.0\.1:8000/oauth/par.*?)```", text, re.S)
-    assert block, "README lost its PAR curl example"
-    words = shlex.split(block.group(1).replace("\\\n", " "))
+    pattern = r"```sh\n(curl -s -X POST http://127\.0\.0\.1:8000/oauth/" + endpoint + r" .*?)```"
+    blocks = [b for b in re.findall(pattern, text, re.S) if containing in b]
+    assert blocks, f"README lost its {endpoint} curl example"
+    words = shlex.split(blocks[0].replace("\\\n", " "))
     user = words[words.index("-u") + 1].split(":", 1)
-    fields = [tuple(words[i + 1].split("=", 1)) for i, w in enumerate(words) if w == "--data-urlencode"]
+    data_flags = ("-d", "--data-urlencode")
+    fields = [tuple(words[i + 1].split("=", 1)) for i, w in enumerate(words) if w in data_flags]
     return (user[0], user[1]), fields
+
+
+def readme_curl_par() -> tuple[tuple[str, str], list[tuple[str, str]]]:
+    return readme_curl("par")
+
+
+@pytest.mark.django_db
+def test_readme_curl_client_credentials_call(client):
+    (client_id, secret), fields = readme_curl("token", "client_credentials")
+    assert ("grant_type", "client_credentials") in fields
+    response = post_form(client, "/oauth/token", dict(fields), **basic(client_id, secret))
+    assert response.status_code == 200, response.content
+    assert response.json()["authorization_details"] == json.loads(dict(fields)["authorization_details"])
 
 
 @pytest.mark.django_db
