@@ -104,6 +104,8 @@ OAUTH2_PROVIDER = {
 RAR_PROVIDER = {
     "ISSUER": ISSUER,
     "DEFAULT_RESOURCE_SERVER": "urn:demo:payments",
+    # A money transfer above 1,000 asks for the password again before the consent page.
+    "CONSENT_HOOKS": ["demo_site.hooks.large_transfers_need_password"],
 }
 
 # The demo client (the /demo/ pages) talks to the authorization server over HTTP,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("demo/start/", views.start, name="demo-start"),
     path("demo/callback/", views.callback, name="demo-callback"),
+    path("demo/step-up/", views.step_up, name="demo-step-up"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -15,6 +15,8 @@ from .models import (
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
+    Consent,
+    DisplayField,
     PushedAuthorizationRequest,
     RefreshTokenDetails,
     ResourceServer,
@@ -40,15 +42,27 @@ class ResourceServerAdmin(admin.ModelAdmin):
         "user_access_policy",
         "client_access_policy",
         "consent_policy",
+        "allow_partial_approval",
         "type_count",
     )
-    list_filter = ("user_access_policy", "client_access_policy", "consent_policy")
+    list_filter = ("user_access_policy", "client_access_policy", "consent_policy", "allow_partial_approval")
     search_fields = ("name", "identifier", "description")
     inlines = [AuthorizationDetailTypeInline]
 
     @admin.display(description=_("types"))
     def type_count(self, obj) -> int:
         return obj.detail_types.count()
+
+
+class DisplayFieldInline(admin.TabularInline):
+    """Presentation without code: the fields the generic partial shows, in order, with their labels."""
+
+    model = DisplayField
+    fields = ("position", "field", "label")
+    extra = 0
+    verbose_name_plural = _(
+        "Fields shown on the consent page (in this order; none listed: every field, labelled from its name)"
+    )
 
 
 @admin.register(AuthorizationDetailType)
@@ -59,9 +73,10 @@ class AuthorizationDetailTypeAdmin(admin.ModelAdmin):
     list_select_related = ("resource_server",)
     fieldsets = (
         (None, {"fields": ("resource_server", "type", "enabled")}),
-        (_("Shown to end users"), {"fields": ("label", "description")}),
+        (_("Shown to end users"), {"fields": ("label", "description", "template_name")}),
         (_("Validation"), {"fields": ("json_schema",)}),
     )
+    inlines = [DisplayFieldInline]
 
 
 class ClientGrantForm(forms.ModelForm):
@@ -210,3 +225,103 @@ class RefreshTokenDetailsAdmin(IssuedDetailsAdmin):
     exclude = ("authorization_details", "refresh_token")
     list_select_related = ("refresh_token", "resource_server")
     search_fields = ("refresh_token__user__username", "refresh_token__application__name")
+
+
+class ConsentStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("live", _("Live")), ("expired", _("Expired")), ("revoked", _("Revoked")))
+
+    def queryset(self, request, queryset):
+        from django.utils import timezone
+
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.live(now)
+        if self.value() == "expired":
+            return queryset.filter(revoked__isnull=True, expires__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked__isnull=False)
+        return queryset
+
+
+class ConsentTypeFilter(admin.SimpleListFilter):
+    title = _("type")
+    parameter_name = "detail_type"
+
+    def lookups(self, request, model_admin):
+        names = AuthorizationDetailType.objects.order_by("type").values_list("type", flat=True).distinct()
+        return [(name, name) for name in names]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(types__contains=f" {self.value()} ")
+        return queryset
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Consents and the grants (codes, tokens) issued under them; revoke in bulk."""
+
+    list_display = (
+        "id",
+        "user",
+        "application",
+        "resource_server",
+        "types",
+        "reusable",
+        "created",
+        "expires",
+        "revoked",
+        "live_tokens",
+    )
+    list_filter = (
+        ("user", admin.RelatedOnlyFieldListFilter),
+        ("application", admin.RelatedOnlyFieldListFilter),
+        "resource_server",
+        ConsentTypeFilter,
+        ConsentStateFilter,
+        "reusable",
+    )
+    search_fields = ("user__username", "application__name", "application__client_id", "types")
+    list_select_related = ("user", "application", "resource_server")
+    date_hierarchy = "created"
+    readonly_fields = (
+        "user",
+        "application",
+        "resource_server",
+        "scope",
+        "details_pretty",
+        "reusable",
+        "created",
+        "expires",
+        "revoked",
+        "live_tokens",
+    )
+    exclude = ("authorization_details",)
+    actions = ["revoke_selected"]
+
+    @admin.display(description=_("authorization details"))
+    def details_pretty(self, obj) -> str:
+        return _pretty_json(obj.authorization_details)
+
+    @admin.display(description=_("live access tokens"))
+    def live_tokens(self, obj) -> int:
+        from .consents import live_token_count
+
+        return live_token_count(obj)
+
+    @admin.action(description=_("Revoke the selected consents and their tokens"))
+    def revoke_selected(self, request, queryset):
+        from .consents import revoke_consent
+
+        revoked = sum(revoke_consent(consent, request=request) for consent in queryset)
+        self.message_user(request, _("Revoked %(count)d consent(s).") % {"count": revoked})
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -18,6 +18,12 @@ urlpatterns = [
     path("oauth/par", views.PushedAuthorizationRequestView.as_view(), name="par"),
     path("oauth/token", dot_views.TokenView.as_view(), name="token"),
     path("oauth/revoke", dot_views.RevokeTokenView.as_view(), name="revoke"),
+    path("oauth/authorizations/", views.AuthorizationsView.as_view(), name="authorizations"),
+    path(
+        "oauth/authorizations/<int:pk>/revoke",
+        views.RevokeAuthorizationView.as_view(),
+        name="revoke-authorization",
+    ),
     path("oauth/introspect", dot_views.IntrospectTokenView.as_view(), name="introspect"),
     path(
         ".well-known/oauth-authorization-server", views.ServerMetadataView.as_view(), name="server-metadata"

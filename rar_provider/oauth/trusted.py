@@ -15,6 +15,8 @@ PUSHED = "rar_pushed"
 DETAILS = "rar_details"
 RESOURCE_SERVER = "rar_resource_server"
 DETAIL_TYPES = "rar_detail_types"
+#: Indices of the requested entries the user approved (partial approval, RFC 9396 §3).
+APPROVED = "rar_approved"
 
 
 def trusted(request: Any, name: str, default: Any = None) -> Any:

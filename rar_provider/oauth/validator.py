@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from .. import consents
 from ..models import AccessTokenDetails, CodeDetails, RefreshTokenDetails
 from . import trusted
 
@@ -25,6 +26,7 @@ class RARValidator(OAuth2Validator):
 
     def _create_authorization_code(self, request, code, expires=None):
         grant = super()._create_authorization_code(request, code, expires)
+        consents.link_code(request, grant)
         details, resource_server = _granted(request)
         if details:
             CodeDetails.objects.create(
@@ -35,6 +37,7 @@ class RARValidator(OAuth2Validator):
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if valid:
+            consents.remember_consent_of_code(request, code, client)
             stored = (
                 CodeDetails.objects.select_related("resource_server")
                 .filter(grant__code=code, grant__application=client)
@@ -48,6 +51,7 @@ class RARValidator(OAuth2Validator):
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
         instance = getattr(request, "refresh_token_instance", None)
         if valid and instance is not None:
+            consents.remember_consent_of_refresh_token(request, instance)
             stored = (
                 RefreshTokenDetails.objects.select_related("resource_server")
                 .filter(refresh_token=instance)
@@ -59,6 +63,7 @@ class RARValidator(OAuth2Validator):
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        consents.link_token(request, access_token=access_token)
         details, resource_server = _granted(request)
         if details:
             AccessTokenDetails.objects.create(
@@ -70,6 +75,7 @@ class RARValidator(OAuth2Validator):
         refresh_token = super()._create_refresh_token(
             request, refresh_token_code, access_token, previous_refresh_token
         )
+        consents.link_token(request, refresh_token=refresh_token)
         details, resource_server = _granted(request)
         if details:
             RefreshTokenDetails.objects.create(
