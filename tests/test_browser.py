@@ -166,6 +166,8 @@ def test_untick_one_entry_yields_a_token_with_the_other(site, browser, request):
     assert box.is_selected()
     box.send_keys(Keys.SPACE)  # unticked with the keyboard
     assert not box.is_selected()
+    # Keyboard focus is visible.
+    assert browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle") == "solid"
     assert browser.find_element(By.ID, "approve-0").is_selected()
     shot(browser, request, "consent-one-unticked")
     approve(browser)
