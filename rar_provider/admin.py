@@ -16,6 +16,7 @@ from .models import (
     ClientGrant,
     ClientPolicy,
     Consent,
+    ConsentIssue,
     DisplayField,
     PushedAuthorizationRequest,
     RefreshTokenDetails,
@@ -261,6 +262,47 @@ class ConsentTypeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ConsentIssueInline(admin.TabularInline):
+    """The grants under a consent: codes and tokens, by id and state only (never their values)."""
+
+    model = ConsentIssue
+    fields = ("kind", "record", "expires", "state")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("Codes and tokens issued under this consent")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @staticmethod
+    def _issued(obj):
+        return obj.grant or obj.access_token or obj.refresh_token
+
+    @admin.display(description=_("kind"))
+    def kind(self, obj) -> str:
+        if obj.grant_id:
+            return _("authorization code")
+        return _("access token") if obj.access_token_id else _("refresh token")
+
+    @admin.display(description=_("id"))
+    def record(self, obj) -> str:
+        return f"#{self._issued(obj).pk}"
+
+    @admin.display(description=_("expires"))
+    def expires(self, obj):
+        return getattr(self._issued(obj), "expires", None)
+
+    @admin.display(description=_("state"))
+    def state(self, obj) -> str:
+        from django.utils import timezone
+
+        if obj.refresh_token_id and obj.refresh_token.revoked:
+            return _("revoked")
+        expires = self.expires(obj)
+        return _("expired") if expires and expires <= timezone.now() else _("live")
+
+
 @admin.register(Consent)
 class ConsentAdmin(admin.ModelAdmin):
     """Consents and the grants (codes, tokens) issued under them; revoke in bulk."""
@@ -302,12 +344,13 @@ class ConsentAdmin(admin.ModelAdmin):
     )
     exclude = ("authorization_details",)
     actions = ["revoke_selected"]
+    inlines = [ConsentIssueInline]
 
     @admin.display(description=_("authorization details"))
     def details_pretty(self, obj) -> str:
         return _pretty_json(obj.authorization_details)
 
-    @admin.display(description=_("live access tokens"))
+    @admin.display(description=_("live codes and access tokens"))
     def live_tokens(self, obj) -> int:
         from .consents import live_token_count
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import get_grant_model
 
@@ -103,15 +104,9 @@ def link_token(request, *, access_token=None, refresh_token=None) -> None:
 
 
 def live_token_count(consent: Consent) -> int:
-    """Access tokens not yet expired, issued under ``consent``."""
-    return consent.issued.filter(access_token__isnull=False, access_token__expires__gt=timezone.now()).count()
-
-
-def is_active(consent: Consent) -> bool:
-    """Not revoked and either reusable and unexpired, or with live tokens."""
-    if consent.is_revoked:
-        return False
-    return (consent.reusable and not consent.is_expired) or live_token_count(consent) > 0
+    """Unexpired access tokens and unused, unexpired codes issued under ``consent``."""
+    now = timezone.now()
+    return consent.issued.filter(Q(access_token__expires__gt=now) | Q(grant__expires__gt=now)).count()
 
 
 @transaction.atomic

@@ -400,8 +400,45 @@ def test_authorizations_page_empty(alice_client):
     assert "No application has active access." in html
 
 
-def test_used_transactional_consent_is_past(alice_client):
-    approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))  # code not exchanged
+def test_transactional_consent_is_active_while_its_code_or_tokens_live(alice_client):
+    code = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))["code"]
+    assert [e.state for e in alice_client.get(AUTHORIZATIONS_URL).context["active"]] == ["active"]  # the code
+    Grant.objects.update(expires=timezone.now() - timedelta(seconds=1))
     page = alice_client.get(AUTHORIZATIONS_URL)
-    assert page.context["active"] == []
-    assert [e.state for e in page.context["past"]] == ["used"]
+    assert page.context["active"] == [] and [e.state for e in page.context["past"]] == ["used"]
+    Grant.objects.update(expires=timezone.now() + timedelta(seconds=30))
+    exchange(alice_client, code)
+    assert [e.state for e in alice_client.get(AUTHORIZATIONS_URL).context["active"]] == [
+        "active"
+    ]  # the token
+    AccessToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    assert [e.state for e in alice_client.get(AUTHORIZATIONS_URL).context["past"]] == ["used"]
+
+
+def test_admin_filters_by_user_shows_grants_and_revokes_in_bulk(alice_client, django_user_model):
+    from django.urls import reverse
+
+    alice_tokens = tokens_for(
+        alice_client, approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
+    )
+    bob_user = django_user_model.objects.create_user("bob", password="bob-password-1")
+    bob = Client()
+    bob.force_login(bob_user)
+    tokens_for(bob, approve(bob, pushed_request_uri(bob, [MONEY_TRANSFER])))
+    staff = Client()
+    staff.force_login(django_user_model.objects.get(username="admin"))
+    changelist = reverse("admin:rar_provider_consent_changelist")
+    only_bob = staff.get(changelist, {"user__id__exact": bob_user.pk})
+    assert [c.user.username for c in only_bob.context["cl"].result_list] == ["bob"]
+    alices = Consent.objects.get(user__username="alice")
+    detail = staff.get(reverse("admin:rar_provider_consent_change", args=[alices.pk])).content.decode()
+    assert "Codes and tokens issued under this consent" in detail
+    assert "access token" in detail and "refresh token" in detail
+    assert alice_tokens["access_token"] not in detail and alice_tokens["refresh_token"] not in detail
+    response = staff.post(changelist, {"action": "revoke_selected", "_selected_action": [alices.pk]})
+    assert response.status_code == 302
+    assert Consent.objects.get(user__username="alice").revoked is not None
+    assert Consent.objects.get(user__username="bob").revoked is None
+    assert list(AccessToken.objects.values_list("user__username", flat=True)) == ["bob"]
+    revoked_filter = staff.get(changelist, {"state": "revoked"})
+    assert [c.user.username for c in revoked_filter.context["cl"].result_list] == ["alice"]
