@@ -114,7 +114,7 @@ def test_approving_nothing_is_access_denied(alice_client):
     assert not Grant.objects.exists() and not Consent.objects.exists()
 
 
-@pytest.mark.parametrize("value", ["2", "-1", "x", "0.5", ""])
+@pytest.mark.parametrize("value", ["2", "-1", "x", "0.5", "", "²", "١"])
 def test_approved_index_must_name_an_entry(alice_client, value):
     page = consent_page(alice_client, [MONEY_TRANSFER, ACCOUNT_INFORMATION])
     response = alice_client.post(

@@ -338,7 +338,7 @@ class AuthorizationView(View):
             )
         indices = set()
         for value in self.request.POST.getlist(APPROVE_FIELD):
-            if not value.isdigit() or int(value) not in everything:
+            if not (value.isascii() and value.isdigit()) or int(value) not in everything:
                 raise PageError(
                     "invalid_request",
                     f"{APPROVE_FIELD} must name entries 0 to {len(everything) - 1} of the request, "
