@@ -403,7 +403,7 @@ class Consent(models.Model):
     )
     scope = models.TextField(_("scope"), blank=True)
     authorization_details = models.JSONField(_("authorization details"), default=list, blank=True)
-    types = models.CharField(_("types"), max_length=1000, blank=True, editable=False)
+    types = models.TextField(_("types"), blank=True, editable=False)
     reusable = models.BooleanField(
         _("reusable"), default=False, help_text=_("Standard consent policy: may answer later requests.")
     )

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -21,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 
 from ..consent import DetailView, build_detail_views
-from ..consents import live_token_count, revoke_consent
+from ..consents import revoke_consent
 from ..models import AuthorizationDetailType, Consent
 
 
@@ -46,10 +48,14 @@ def _state(consent: Consent, live_tokens: int) -> str:
 
 
 def entries_for(user) -> list[AuthorizationEntry]:
+    """The user's consents, newest first, each with its count of live codes and access tokens."""
+    now = timezone.now()
+    live = Q(issued__access_token__expires__gt=now) | Q(issued__grant__expires__gt=now)
     consents = list(
         Consent.objects.filter(user=user)
         .select_related("application", "resource_server")
-        .order_by("-created")
+        .annotate(live_tokens=Count("issued", filter=live))
+        .order_by("-created", "-pk")
     )
     types: dict[int, dict[str, AuthorizationDetailType]] = {}
     for detail_type in AuthorizationDetailType.objects.filter(
@@ -58,15 +64,14 @@ def entries_for(user) -> list[AuthorizationEntry]:
         types.setdefault(detail_type.resource_server_id, {})[detail_type.type] = detail_type
     entries = []
     for consent in consents:
-        live = live_token_count(consent)
         entries.append(
             AuthorizationEntry(
                 consent=consent,
                 details=build_detail_views(
                     consent.authorization_details, types.get(consent.resource_server_id, {})
                 ),
-                live_tokens=live,
-                state=_state(consent, live),
+                live_tokens=consent.live_tokens,
+                state=_state(consent, consent.live_tokens),
             )
         )
     return entries
