@@ -5,7 +5,7 @@
 - rar_provider.E003  OIDC is enabled and OIDC_SERVER_CLASS does not install our pipeline
 - rar_provider.E004  RAR_PROVIDER has a key we do not know (a typo)
 - rar_provider.E005  a RAR_PROVIDER value has the wrong type or is out of range
-- rar_provider.E006  RAR_PROVIDER["CONSENT_HOOKS"] names something that cannot be imported or called
+- rar_provider.E009  RAR_PROVIDER["CONSENT_HOOKS"] names something that cannot be imported or called
 - rar_provider.W001  RAR_PROVIDER["ISSUER"] is not set
 """
 
@@ -144,7 +144,7 @@ def check_consent_hooks(app_configs=None, **kwargs):
                 str(exc),
                 hint="List dotted paths of callables (request, user, client, resource_server, details, "
                 "scopes) -> Allow | Refuse | StepUp; see rar_provider.hooks.",
-                id="rar_provider.E006",
+                id="rar_provider.E009",
             )
         ]
     return []

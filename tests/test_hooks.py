@@ -1,5 +1,5 @@
 """The hook before consent (RAR-17): allow, refuse, step-up; the demo's password step-up;
-settings and system check E006."""
+settings and system check E009."""
 
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ def test_demo_step_up_needs_login(client):
 )
 def test_check_e006_bad_hooks(value, message):
     with override_settings(RAR_PROVIDER={"ISSUER": "https://as.example", "CONSENT_HOOKS": value}):
-        errors = [e for e in run_checks() if e.id == "rar_provider.E006"]
+        errors = [e for e in run_checks() if e.id == "rar_provider.E009"]
     assert len(errors) == 1 and message in errors[0].msg
 
 
@@ -232,7 +232,7 @@ def test_check_e006_quiet_for_the_demo_hook():
             "CONSENT_HOOKS": ["demo_site.hooks.large_transfers_need_password"],
         }
     ):
-        assert not [e for e in run_checks() if e.id == "rar_provider.E006"]
+        assert not [e for e in run_checks() if e.id == "rar_provider.E009"]
 
 
 def test_consent_lifetime_must_be_a_whole_number():
