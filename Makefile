@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# apt-get needs root: CI runs as root; elsewhere sudo is used.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint install migrate fixtures keys serve clean
+.PHONY: demo test lint install browser migrate fixtures keys serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +17,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## browser: the headless Chromium and chromedriver the browser tests drive (Debian packages)
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! test -x /usr/bin/chromedriver; then \
+		echo "Installing chromium and chromium-driver (Debian packages) for the browser tests"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -31,7 +40,7 @@ demo: keys fixtures
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: install (if needed), lint, run the whole suite
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/pytest

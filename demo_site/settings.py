@@ -108,6 +108,8 @@ RAR_PROVIDER = {
     "DEFAULT_RESOURCE_SERVER": "urn:demo:payments",
     # A JWK Set file; `make demo` creates it with `manage.py rar_generate_key`.
     "SIGNING_KEYS": env("RAR_SIGNING_KEYS_FILE") or str(BASE_DIR / "var" / "signing-keys.json"),
+    # A money transfer above 1,000 asks for the password again before the consent page.
+    "CONSENT_HOOKS": ["demo_site.hooks.large_transfers_need_password"],
 }
 
 # The demo client (the /demo/ pages) talks to the authorization server over HTTP,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("demo/callback/", views.callback, name="demo-callback"),
     path("demo/transfer/", views.transfer, name="demo-transfer"),
     path("", include("demo_site.payments.urls")),
+    path("demo/step-up/", views.step_up, name="demo-step-up"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

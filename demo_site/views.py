@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import client
+from .hooks import STEP_UP_SESSION_KEY
 
 SESSION_KEY = "demo_client"
 #: The token the demo client received, kept server side (in the session), never in a page or URL.
@@ -120,3 +126,24 @@ def transfer(request):
         api_executed=reply.status == 201,
     )
     return render(request, "demo/callback.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_up(request):
+    """Re-enter your password, then go back to the same consent page (the demo's step-up)."""
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    failed = False
+    if request.method == "POST":
+        if request.user.check_password(request.POST.get("password", "")):
+            # check_password may upgrade the stored hash; keep this session valid if it does.
+            update_session_auth_hash(request, request.user)
+            request.session[STEP_UP_SESSION_KEY] = time.time()
+            return redirect(target)
+        failed = True
+    return render(
+        request, "demo/step_up.html", {"next": target, "failed": failed}, status=400 if failed else 200
+    )

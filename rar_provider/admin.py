@@ -16,6 +16,9 @@ from .models import (
     ClientGrant,
     ClientPolicy,
     CodeRedemption,
+    Consent,
+    ConsentIssue,
+    DisplayField,
     PushedAuthorizationRequest,
     RefreshTokenDetails,
     ResourceServer,
@@ -42,15 +45,22 @@ class ResourceServerAdmin(admin.ModelAdmin):
         "client_access_policy",
         "consent_policy",
         "access_token_format",
+        "allow_partial_approval",
         "type_count",
     )
-    list_filter = ("user_access_policy", "client_access_policy", "consent_policy", "access_token_format")
+    list_filter = (
+        "user_access_policy",
+        "client_access_policy",
+        "consent_policy",
+        "allow_partial_approval",
+        "access_token_format",
+    )
     search_fields = ("name", "identifier", "description")
     inlines = [AuthorizationDetailTypeInline]
     fieldsets = (
         (None, {"fields": ("name", "identifier", "description")}),
         (_("Who may request its types"), {"fields": ("user_access_policy", "client_access_policy")}),
-        (_("Consent"), {"fields": ("consent_policy",)}),
+        (_("Consent"), {"fields": ("consent_policy", "allow_partial_approval")}),
         (
             _("Access tokens"),
             {
@@ -69,6 +79,17 @@ class ResourceServerAdmin(admin.ModelAdmin):
         return obj.detail_types.count()
 
 
+class DisplayFieldInline(admin.TabularInline):
+    """Presentation without code: the fields the generic partial shows, in order, with their labels."""
+
+    model = DisplayField
+    fields = ("position", "field", "label")
+    extra = 0
+    verbose_name_plural = _(
+        "Fields shown on the consent page (in this order; none listed: every field, labelled from its name)"
+    )
+
+
 @admin.register(AuthorizationDetailType)
 class AuthorizationDetailTypeAdmin(admin.ModelAdmin):
     list_display = ("type", "label", "resource_server", "enabled", "updated")
@@ -77,9 +98,10 @@ class AuthorizationDetailTypeAdmin(admin.ModelAdmin):
     list_select_related = ("resource_server",)
     fieldsets = (
         (None, {"fields": ("resource_server", "type", "enabled")}),
-        (_("Shown to end users"), {"fields": ("label", "description")}),
+        (_("Shown to end users"), {"fields": ("label", "description", "template_name")}),
         (_("Validation"), {"fields": ("json_schema",)}),
     )
+    inlines = [DisplayFieldInline]
 
 
 class ClientGrantForm(forms.ModelForm):
@@ -249,3 +271,145 @@ class RefreshTokenDetailsAdmin(IssuedDetailsAdmin):
     exclude = ("authorization_details", "refresh_token")
     list_select_related = ("refresh_token", "resource_server")
     search_fields = ("refresh_token__user__username", "refresh_token__application__name")
+
+
+class ConsentStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("live", _("Live")), ("expired", _("Expired")), ("revoked", _("Revoked")))
+
+    def queryset(self, request, queryset):
+        from django.utils import timezone
+
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.live(now)
+        if self.value() == "expired":
+            return queryset.filter(revoked__isnull=True, expires__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked__isnull=False)
+        return queryset
+
+
+class ConsentTypeFilter(admin.SimpleListFilter):
+    title = _("type")
+    parameter_name = "detail_type"
+
+    def lookups(self, request, model_admin):
+        names = AuthorizationDetailType.objects.order_by("type").values_list("type", flat=True).distinct()
+        return [(name, name) for name in names]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(types__contains=f" {self.value()} ")
+        return queryset
+
+
+class ConsentIssueInline(admin.TabularInline):
+    """The grants under a consent: codes and tokens, by id and state only (never their values)."""
+
+    model = ConsentIssue
+    fields = ("kind", "record", "expires", "state")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("Codes and tokens issued under this consent")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @staticmethod
+    def _issued(obj):
+        return obj.grant or obj.access_token or obj.refresh_token
+
+    @admin.display(description=_("kind"))
+    def kind(self, obj) -> str:
+        if obj.grant_id:
+            return _("authorization code")
+        return _("access token") if obj.access_token_id else _("refresh token")
+
+    @admin.display(description=_("id"))
+    def record(self, obj) -> str:
+        return f"#{self._issued(obj).pk}"
+
+    @admin.display(description=_("expires"))
+    def expires(self, obj):
+        return getattr(self._issued(obj), "expires", None)
+
+    @admin.display(description=_("state"))
+    def state(self, obj) -> str:
+        from django.utils import timezone
+
+        if obj.refresh_token_id and obj.refresh_token.revoked:
+            return _("revoked")
+        expires = self.expires(obj)
+        return _("expired") if expires and expires <= timezone.now() else _("live")
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Consents and the grants (codes, tokens) issued under them; revoke in bulk."""
+
+    list_display = (
+        "id",
+        "user",
+        "application",
+        "resource_server",
+        "types",
+        "reusable",
+        "created",
+        "expires",
+        "revoked",
+        "live_tokens",
+    )
+    list_filter = (
+        ("user", admin.RelatedOnlyFieldListFilter),
+        ("application", admin.RelatedOnlyFieldListFilter),
+        "resource_server",
+        ConsentTypeFilter,
+        ConsentStateFilter,
+        "reusable",
+    )
+    search_fields = ("user__username", "application__name", "application__client_id", "types")
+    list_select_related = ("user", "application", "resource_server")
+    date_hierarchy = "created"
+    readonly_fields = (
+        "user",
+        "application",
+        "resource_server",
+        "scope",
+        "details_pretty",
+        "reusable",
+        "created",
+        "expires",
+        "revoked",
+        "live_tokens",
+    )
+    exclude = ("authorization_details",)
+    actions = ["revoke_selected"]
+    inlines = [ConsentIssueInline]
+
+    @admin.display(description=_("authorization details"))
+    def details_pretty(self, obj) -> str:
+        return _pretty_json(obj.authorization_details)
+
+    @admin.display(description=_("live codes and access tokens"))
+    def live_tokens(self, obj) -> int:
+        from .consents import live_token_count
+
+        return live_token_count(obj)
+
+    @admin.action(description=_("Revoke the selected consents and their tokens"))
+    def revoke_selected(self, request, queryset):
+        from .consents import revoke_consent
+
+        revoked = sum(revoke_consent(consent, request=request) for consent in queryset)
+        self.message_user(request, _("Revoked %(count)d consent(s).") % {"count": revoked})
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,6 +8,7 @@
 - rar_provider.E006  RAR_PROVIDER["SIGNING_KEYS"] cannot be read
 - rar_provider.E007  RAR_PROVIDER["DETAIL_COMPARATORS"] names something that is not a callable
 - rar_provider.E008  DOT's AUTHORIZATION_CODE_EXPIRE_SECONDS is over 60 seconds
+- rar_provider.E009  RAR_PROVIDER["CONSENT_HOOKS"] names something that cannot be imported or called
 - rar_provider.W001  RAR_PROVIDER["ISSUER"] is not set
 - rar_provider.W002  RAR_PROVIDER["SIGNING_KEYS"] names a file that does not exist yet
 """
@@ -189,3 +190,19 @@ def check_tokens(app_configs=None, **kwargs):
             )
         )
     return errors
+@checks.register()
+def check_consent_hooks(app_configs=None, **kwargs):
+    from .hooks import load_hooks
+
+    try:
+        load_hooks()
+    except ImproperlyConfigured as exc:
+        return [
+            checks.Error(
+                str(exc),
+                hint="List dotted paths of callables (request, user, client, resource_server, details, "
+                "scopes) -> Allow | Refuse | StepUp; see rar_provider.hooks.",
+                id="rar_provider.E009",
+            )
+        ]
+    return []

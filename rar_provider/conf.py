@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "PAR_LIFETIME": 60,
     # How long a consent page may stay open before the user's decision, in seconds.
     "CONSENT_MAX_AGE": 600,
+    # How long a stored consent lasts, in seconds (standard consent policy: reused until then).
+    "CONSENT_LIFETIME": 90 * 24 * 3600,
+    # Dotted paths of callables run before consent: allow, refuse or require step-up
+    # (see rar_provider.hooks).
+    "CONSENT_HOOKS": [],
     # The API (ResourceServer.identifier) used when a request names none.
     # None: the only API, if exactly one is registered.
     "DEFAULT_RESOURCE_SERVER": None,
@@ -61,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
 _INT_SETTINGS = (
     "PAR_LIFETIME",
     "CONSENT_MAX_AGE",
+    "CONSENT_LIFETIME",
     "MAX_DETAILS_BYTES",
     "MAX_DETAILS_ENTRIES",
     "MAX_DETAIL_PROPERTIES",

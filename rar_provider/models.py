@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.utils import timezone
@@ -18,6 +19,7 @@ from oauth2_provider.settings import oauth2_settings
 from .access_tokens import CONTENT_ENCRYPTION_ALGS, KEY_ENCRYPTION_ALGS, load_public_key
 from .details.schema import check_schema_is_valid
 from .keys import signing_keys
+from .partials import validate_template_name
 
 
 class AccessPolicy(models.TextChoices):
@@ -95,6 +97,14 @@ class ResourceServer(models.Model):
         choices=[(enc, enc) for enc in CONTENT_ENCRYPTION_ALGS],
         default="A256GCM",
     )
+    allow_partial_approval = models.BooleanField(
+        _("allow partial approval"),
+        default=False,
+        help_text=_(
+            "The consent page lets the user untick some of the requested entries; the code and tokens "
+            "then carry only the approved ones."
+        ),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -171,6 +181,17 @@ class AuthorizationDetailType(models.Model):
         ),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    template_name = models.CharField(
+        _("consent template"),
+        max_length=200,
+        blank=True,
+        validators=[validate_template_name],
+        help_text=_(
+            "Optional: the template (a file in your project's templates) that shows this type on the "
+            "consent page, e.g. myproject/details/transfer.html. Empty: rar_provider/details/<type>.html "
+            "if it exists, else the built-in partials."
+        ),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -221,6 +242,22 @@ class AuthorizationDetailType(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.template_name:
+            from django.template import TemplateDoesNotExist
+            from django.template.loader import get_template
+
+            try:
+                get_template(self.template_name)
+            except TemplateDoesNotExist as exc:
+                raise ValidationError(
+                    {
+                        "template_name": _("There is no template named %(name)s.")
+                        % {"name": self.template_name}
+                    }
+                ) from exc
 
     @property
     def display_label(self) -> str:
@@ -395,3 +432,160 @@ class CodeRedemption(models.Model):
 
     def __str__(self) -> str:
         return f"code {self.code_hash[:12]}… of {self.application_id}"
+class DisplayField(models.Model):
+    """One field an operator chose to show, in order, with its label (presentation without code).
+
+    The generic partial shows the top-level fields listed here, in ``position``
+    order, under these labels; a dotted ``field`` (``creditorAccount.iban``)
+    only relabels a nested value. Labels are plain text: templates escape them.
+    """
+
+    detail_type = models.ForeignKey(
+        AuthorizationDetailType,
+        on_delete=models.CASCADE,
+        related_name="display_fields",
+        verbose_name=_("type"),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    field = models.CharField(
+        _("field"),
+        max_length=255,
+        help_text=_(
+            "A property name (instructedAmount) or a dotted path to a nested one (creditorAccount.iban)."
+        ),
+    )
+    label = models.CharField(
+        _("label"), max_length=200, blank=True, help_text=_("Empty: made from the name.")
+    )
+
+    class Meta:
+        verbose_name = _("field shown on the consent page")
+        verbose_name_plural = _("fields shown on the consent page")
+        ordering = ("detail_type", "position", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("detail_type", "field"), name="rar_unique_display_field"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.field
+
+
+def _space_separated(words) -> str:
+    """`` a b `` with a space on each side, so ``contains=" a "`` matches whole words on every database."""
+    return f" {' '.join(words)} " if words else ""
+
+
+class ConsentQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Not revoked and not expired."""
+        now = now or timezone.now()
+        return self.filter(revoked__isnull=True).filter(
+            models.Q(expires__isnull=True) | models.Q(expires__gt=now)
+        )
+
+
+class Consent(models.Model):
+    """What one user approved for one client (RFC 9396 §3): scopes and authorization_details.
+
+    ``reusable`` is set for an API with the ``standard`` consent policy: a later
+    request that this consent covers (the comparison of RFC 9396 §6.1) is then
+    answered without asking again. Consents of ``transactional`` APIs are kept
+    for the user's list and for revocation, never reused.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="rar_consents",
+        verbose_name=_("user"),
+    )
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="rar_consents",
+        verbose_name=_("client"),
+    )
+    resource_server = models.ForeignKey(
+        ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
+    )
+    scope = models.TextField(_("scope"), blank=True)
+    authorization_details = models.JSONField(_("authorization details"), default=list, blank=True)
+    types = models.TextField(_("types"), blank=True, editable=False)
+    reusable = models.BooleanField(
+        _("reusable"), default=False, help_text=_("Standard consent policy: may answer later requests.")
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    expires = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ("-created", "-pk")
+        indexes = [models.Index(fields=("user", "application", "resource_server"), name="rar_consent_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.application}: {self.types.strip() or self.scope or '-'}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.types = _space_separated(
+            dict.fromkeys(d.get("type", "?") for d in self.authorization_details if isinstance(d, dict))
+        )
+        super().save(*args, **kwargs)
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()
+
+    @property
+    def detail_types(self) -> list[str]:
+        return self.types.split()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires is not None and self.expires <= timezone.now()
+
+    @property
+    def is_live(self) -> bool:
+        return not self.is_revoked and not self.is_expired
+
+
+class ConsentIssue(models.Model):
+    """A code, access token or refresh token issued under a consent (so revoking the consent revokes it)."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="issued")
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rar_consent_issue",
+    )
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rar_consent_issue",
+    )
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rar_consent_issue",
+    )
+
+    class Meta:
+        verbose_name = _("code or token issued under a consent")
+        verbose_name_plural = _("codes and tokens issued under consents")
+
+    def __str__(self) -> str:
+        kind = "code" if self.grant_id else "access token" if self.access_token_id else "refresh token"
+        return f"{kind} under consent #{self.consent_id}"

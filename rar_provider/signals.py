@@ -8,6 +8,8 @@
 - ``details_granted(sender, request, user, client, authorization_details,
   resource_server)``: the user approved; a code carrying these details is issued.
 - ``authorization_denied(sender, request, user, client)``: the user said no.
+- ``consent_revoked(sender, request, consent)``: a stored consent and the codes and
+  tokens issued under it were revoked (by the user, or ``request`` None from admin code).
 """
 
 from django.dispatch import Signal
@@ -16,3 +18,4 @@ par_pushed = Signal()
 authorization_requested = Signal()
 details_granted = Signal()
 authorization_denied = Signal()
+consent_revoked = Signal()

@@ -20,6 +20,12 @@ urlpatterns = [
     path("oauth/revoke", dot_views.RevokeTokenView.as_view(), name="revoke"),
     path("oauth/introspect", views.IntrospectionView.as_view(), name="introspect"),
     path("oauth/jwks", views.JWKSView.as_view(), name="jwks"),
+    path("oauth/authorizations/", views.AuthorizationsView.as_view(), name="authorizations"),
+    path(
+        "oauth/authorizations/<int:pk>/revoke",
+        views.RevokeAuthorizationView.as_view(),
+        name="revoke-authorization",
+    ),
     path(
         ".well-known/oauth-authorization-server", views.ServerMetadataView.as_view(), name="server-metadata"
     ),

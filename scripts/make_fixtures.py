@@ -26,6 +26,8 @@ from rar_provider.models import (  # noqa: E402
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
+    ConsentPolicy,
+    DisplayField,
     ResourceServer,
 )
 
@@ -143,6 +145,9 @@ def main() -> None:
         user_access_policy=AccessPolicy.ALLOW_ALL,
         client_access_policy=AccessPolicy.REQUIRE_CLIENT_GRANT,
         access_token_format=AccessTokenFormat.JWT,
+        # Payments: every request is consented afresh; the user may untick entries.
+        consent_policy=ConsentPolicy.TRANSACTIONAL,
+        allow_partial_approval=True,
     )
     AuthorizationDetailType.objects.create(
         resource_server=api,
@@ -151,7 +156,7 @@ def main() -> None:
         description="Move money from one of your accounts to a beneficiary, once.",
         json_schema=MONEY_TRANSFER,
     )
-    AuthorizationDetailType.objects.create(
+    initiation = AuthorizationDetailType.objects.create(
         resource_server=api,
         type="payment_initiation",
         label="Payment initiation",
@@ -165,6 +170,19 @@ def main() -> None:
         description="See your accounts, balances and transactions (RFC 9396 example).",
         json_schema=ACCOUNT_INFORMATION,
     )
+    # Presentation without code: the generic partial shows these fields, in this order.
+    for position, (name, label) in enumerate(
+        [
+            ("instructedAmount", "Amount"),
+            ("creditorName", "Pay to"),
+            ("creditorAccount", "Their account"),
+            ("creditorAccount.iban", "IBAN"),
+            ("remittanceInformationUnstructured", "Reference"),
+            ("actions", "Allowed actions"),
+            ("locations", "At"),
+        ]
+    ):
+        DisplayField.objects.create(detail_type=initiation, position=position, field=name, label=label)
     policy = ClientPolicy.objects.create(application=service)
     grant = ClientGrant.objects.create(policy=policy, resource_server=api)
     grant.detail_types.add(info)
@@ -176,6 +194,7 @@ def main() -> None:
         "oauth2_provider.application",
         "rar_provider.resourceserver",
         "rar_provider.authorizationdetailtype",
+        "rar_provider.displayfield",
         "rar_provider.clientpolicy",
         "rar_provider.clientgrant",
         indent=2,

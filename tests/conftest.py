@@ -14,6 +14,9 @@ from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted(str(p) for p in (ROOT / "fixtures").glob("*.json"))
+#: Where the browser tests (tests/test_browser.py) save their screenshots; printed after the run.
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+SCREENSHOTS_TAKEN: list[Path] = []
 
 ISSUER = "http://127.0.0.1:8000"
 REDIRECT_URI = "http://127.0.0.1:8000/demo/callback/"
@@ -128,3 +131,10 @@ def alice(django_user_model):
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the browser tests' screenshots are."""
+    if SCREENSHOTS_TAKEN:
+        terminalreporter.write_sep("-", "browser screenshots")
+        terminalreporter.write_line(f"{len(SCREENSHOTS_TAKEN)} screenshots saved in {SCREENSHOTS}")

@@ -10,4 +10,5 @@ PASSWORD_HASHERS = [
     *PASSWORD_HASHERS,  # noqa: F405
 ]
 # Signing keys made for this test run (RSA, as RFC 9068 §4 requires RS256): never a file on disk.
-RAR_PROVIDER = {**RAR_PROVIDER, "SIGNING_KEYS": [generate_signing_key("RSA")]}  # noqa: F405
+# The demo's step-up hook is switched on by the tests about it (fixture ``demo_hooks``), not for all.
+RAR_PROVIDER = {**RAR_PROVIDER, "SIGNING_KEYS": [generate_signing_key("RSA")], "CONSENT_HOOKS": []}  # noqa: F405

@@ -23,6 +23,7 @@ from rar_provider.models import (
     ClientGrant,
     ClientPolicy,
     CodeRedemption,
+    Consent,
     PushedAuthorizationRequest,
     RefreshTokenDetails,
     ResourceServer,
@@ -50,6 +51,7 @@ REGISTERED = {
     AccessTokenDetails,
     RefreshTokenDetails,
     CodeRedemption,
+    Consent,
 }
 VALID_SCHEMA = {
     "type": "object",
@@ -209,6 +211,9 @@ SEARCHES = [
     (AccessTokenDetails, "admin", 0),
     (RefreshTokenDetails, "Demo Bank App", 1),
     (RefreshTokenDetails, "nobody", 0),
+    (Consent, "alice", 1),
+    (Consent, "money_transfer", 1),
+    (Consent, "admin", 0),
 ]
 
 
@@ -255,7 +260,9 @@ def test_every_filter_choice_renders(staff, tokens, client, model):
         (ResourceServer, {"user_access_policy__exact": "allow_all"}, 1),
         (ResourceServer, {"user_access_policy__exact": "deny_all"}, 0),
         (ResourceServer, {"client_access_policy__exact": "require_client_grant"}, 1),
-        (ResourceServer, {"consent_policy__exact": "transactional"}, 0),
+        (ResourceServer, {"consent_policy__exact": "transactional"}, 1),
+        (ResourceServer, {"consent_policy__exact": "standard"}, 0),
+        (ResourceServer, {"allow_partial_approval__exact": "1"}, 1),
         (AuthorizationDetailType, {"enabled__exact": "1"}, 3),
         (AuthorizationDetailType, {"enabled__exact": "0"}, 0),
         (AuthorizationDetailType, {"resource_server__id__exact": "1"}, 3),
@@ -268,6 +275,15 @@ def test_every_filter_choice_renders(staff, tokens, client, model):
         (PushedAuthorizationRequest, {"application__id__exact": "2"}, 0),
         (AccessTokenDetails, {"resource_server__id__exact": "1"}, 1),
         (RefreshTokenDetails, {"resource_server__id__exact": "1"}, 1),
+        (Consent, {"user__id__exact": "1"}, 1),
+        (Consent, {"application__id__exact": "1"}, 1),
+        (Consent, {"resource_server__id__exact": "1"}, 1),
+        (Consent, {"detail_type": "money_transfer"}, 1),
+        (Consent, {"detail_type": "account_information"}, 0),
+        (Consent, {"state": "live"}, 1),
+        (Consent, {"state": "revoked"}, 0),
+        (Consent, {"state": "expired"}, 0),
+        (Consent, {"reusable__exact": "0"}, 1),
     ],
     ids=lambda v: (
         v.__name__
@@ -329,7 +345,9 @@ def test_add_page_renders(staff, model):
 
 
 @pytest.mark.parametrize(
-    "model", [PushedAuthorizationRequest, AccessTokenDetails, RefreshTokenDetails], ids=lambda m: m.__name__
+    "model",
+    [PushedAuthorizationRequest, AccessTokenDetails, RefreshTokenDetails, Consent],
+    ids=lambda m: m.__name__,
 )
 def test_add_is_denied_for_records(staff, model):
     assert staff.get(url(model, "add")).status_code == 403
@@ -375,6 +393,11 @@ def type_form(payments, name="direct_debit", schema=None, **extra) -> dict:
         "label": "Direct debit",
         "description": "",
         "json_schema": json.dumps(VALID_SCHEMA if schema is None else schema),
+        # The inline of fields shown on the consent page: none.
+        "display_fields-TOTAL_FORMS": "0",
+        "display_fields-INITIAL_FORMS": "0",
+        "display_fields-MIN_NUM_FORMS": "0",
+        "display_fields-MAX_NUM_FORMS": "1000",
     }
     data.update(extra)
     return data

@@ -33,29 +33,31 @@ TIMEOUT = 10
 
 
 class FormFields(HTMLParser):
-    """The named <input> values of the first POST form of a page."""
+    """The named <input> values of each POST form of a page."""
 
     def __init__(self):
         super().__init__()
-        self.fields: dict[str, str] = {}
-        self.in_form = self.done = False
+        self.forms: list[dict[str, str]] = []
+        self.in_form = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag == "form" and not self.done and (attributes.get("method") or "").lower() == "post":
+        if tag == "form" and (attributes.get("method") or "").lower() == "post":
             self.in_form = True
+            self.forms.append({})
         elif tag == "input" and self.in_form and attributes.get("name"):
-            self.fields[attributes["name"]] = attributes.get("value") or ""
+            self.forms[-1][attributes["name"]] = attributes.get("value") or ""
 
     def handle_endtag(self, tag):
-        if tag == "form" and self.in_form:
-            self.in_form, self.done = False, True
+        if tag == "form":
+            self.in_form = False
 
 
-def form_fields(html: str) -> dict[str, str]:
+def form_fields(html: str, containing: str = "csrfmiddlewaretoken") -> dict[str, str]:
+    """The first POST form with a field named ``containing`` (a page may have a logout form too)."""
     parser = FormFields()
     parser.feed(html)
-    return parser.fields
+    return next((form for form in parser.forms if containing in form), {})
 
 
 @pytest.fixture
@@ -94,7 +96,7 @@ def _approve(browser: requests.Session, server: str, authorization_url: str) -> 
     login_url = urljoin(server, to_login.headers["Location"])
     assert urlparse(login_url).path == "/accounts/login/"
     login_page = browser.get(login_url, timeout=TIMEOUT)
-    fields = form_fields(login_page.text)
+    fields = form_fields(login_page.text, "username")
     assert fields["csrfmiddlewaretoken"] and fields["next"]
     logged_in = browser.post(
         login_url,
@@ -109,7 +111,7 @@ def _approve(browser: requests.Session, server: str, authorization_url: str) -> 
     consent = browser.get(back, allow_redirects=False, timeout=TIMEOUT)
     assert consent.status_code == 200, consent.text[:500]
     assert "Hanna Herwitz" in consent.text
-    fields = form_fields(consent.text)
+    fields = form_fields(consent.text, "transaction")
     assert fields["transaction"] and fields["csrfmiddlewaretoken"]
     decision = browser.post(
         urljoin(server, urlparse(authorization_url).path),

@@ -36,13 +36,17 @@ RAR_URLS = {
     "rar_provider:jwks": "/oauth/jwks",
     "rar_provider:server-metadata": "/.well-known/oauth-authorization-server",
     "rar_provider:openid-configuration": "/.well-known/openid-configuration",
+    "rar_provider:authorizations": "/oauth/authorizations/",
 }
+#: URL names that take arguments: name -> (args, path).
+RAR_URLS_WITH_ARGS = {"rar_provider:revoke-authorization": ((7,), "/oauth/authorizations/7/revoke")}
 DEMO_URLS = {
     "home": "/",
     "demo-start": "/demo/start/",
     "demo-callback": "/demo/callback/",
     "login": "/accounts/login/",
     "logout": "/accounts/logout/",
+    "demo-step-up": "/demo/step-up/",
 }
 CALLBACK = "/demo/callback/"
 
@@ -89,7 +93,14 @@ def test_rar_provider_namespace_is_complete():
     from rar_provider import urls
 
     assert urls.app_name == "rar_provider"
-    assert {f"rar_provider:{p.name}" for p in urls.urlpatterns} == set(RAR_URLS)
+    assert {f"rar_provider:{p.name}" for p in urls.urlpatterns} == set(RAR_URLS) | set(RAR_URLS_WITH_ARGS)
+
+
+@pytest.mark.parametrize("name", sorted(RAR_URLS_WITH_ARGS))
+def test_url_name_with_arguments_reverses(name):
+    args, path = RAR_URLS_WITH_ARGS[name]
+    assert reverse(name, args=args) == path
+    assert resolve(path).view_name == name
 
 
 # -- pages, each rendered by the view that uses it -------------------------------------------------------
@@ -110,6 +121,38 @@ def callback_page(client, **params) -> str:
 def consent_page(alice_client) -> str:
     request_uri = pushed_request_uri(alice_client, [MONEY_TRANSFER])
     return html_of(alice_client.get(AUTHORIZE_URL, authorize_query(request_uri)))
+
+
+def authorizations_page(alice_client) -> str:
+    """With one consent (a full approval), rendered with the same partials as the consent page."""
+    from .conftest import approve
+
+    approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
+    return html_of(alice_client.get("/oauth/authorizations/"))
+
+
+def step_up_page(alice_client) -> str:
+    return html_of(alice_client.get("/demo/step-up/", {"next": "/oauth/authorize?x=1"}))
+
+
+INSTRUCTION_DETAIL = {
+    "type": "urn:auth0:schemas:authorization-details:v1:user-profile",
+    "instruction": "An instruction to the user",
+    "properties": {
+        "stringPropertyForDisplay": {
+            "display": True,
+            "name": "A String:",
+            "display_order": 1,
+            "value": "Value 1",
+        },
+        "hiddenProperty": {"display": False, "value": "This value should not be displayed"},
+    },
+}
+
+
+def instruction_partial() -> str:
+    view = build_detail_views([INSTRUCTION_DETAIL], {})[0]
+    return render_to_string(view.templates, {"item": view, "rows": view.rows})
 
 
 def error_page(client) -> str:
@@ -413,6 +456,9 @@ def test_every_template_on_disk_is_rendered(client, alice, monkeypatch):
         error_page(client)
         client.force_login(alice)
         consent_page(client)
+        authorizations_page(client)
+        step_up_page(client)
+        instruction_partial()
         test_render_base()
         test_render_error_escapes()
         test_render_generic_details()

@@ -163,6 +163,25 @@ def check_authorization_details(request) -> None:
     check_details_request(request, on_behalf_of_user=True)
 
 
+def apply_user_approval(request) -> None:
+    """RFC 9396 §3 (RAR-09): keep only the entries the user approved.
+
+    The consent view passes the approved indices (checked against the signed
+    request) as a trusted credential; the details themselves always come from
+    the validated request, never from the form.
+    """
+    approved = trusted.trusted(request, trusted.APPROVED)
+    if approved is None:
+        return
+    details = trusted.trusted(request, trusted.DETAILS) or []
+    trusted.record_details(
+        request,
+        [details[index] for index in approved],
+        trusted.trusted(request, trusted.RESOURCE_SERVER),
+        trusted.trusted(request, trusted.DETAIL_TYPES),
+    )
+
+
 #: Run right after oauthlib has checked client_id and redirect_uri, before any
 #: error could be redirected: an error redirect only ever goes to an exact match.
 PRE_STEPS: tuple[Callable[[Any], None], ...] = (check_redirect_uri_exact,)
@@ -172,6 +191,7 @@ STEPS: tuple[Callable[[Any], None], ...] = (
     check_par_required,
     check_pkce_method,
     check_authorization_details,
+    apply_user_approval,
 )
 
 

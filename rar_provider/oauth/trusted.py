@@ -19,6 +19,8 @@ DETAIL_TYPES = "rar_detail_types"
 GRANTED = "rar_granted"
 #: The access token row this request created (to remember a code's redemption).
 ACCESS_TOKEN = "rar_access_token"
+#: Indices of the requested entries the user approved (partial approval, RFC 9396 §3).
+APPROVED = "rar_approved"
 
 
 def trusted(request: Any, name: str, default: Any = None) -> Any:

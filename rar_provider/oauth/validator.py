@@ -15,6 +15,7 @@ from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
+from .. import consents
 from ..models import AccessTokenDetails, AccessTokenFormat, CodeDetails, CodeRedemption, RefreshTokenDetails
 from . import trusted
 
@@ -64,6 +65,7 @@ class RARValidator(OAuth2Validator):
 
     def _create_authorization_code(self, request, code, expires=None):
         grant = super()._create_authorization_code(request, code, expires)
+        consents.link_code(request, grant)
         details, resource_server = _granted(request)
         if details or resource_server is not None:
             CodeDetails.objects.create(
@@ -74,6 +76,7 @@ class RARValidator(OAuth2Validator):
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if valid:
+            consents.remember_consent_of_code(request, code, client)
             stored = (
                 CodeDetails.objects.select_related("resource_server")
                 .filter(grant__code=code, grant__application=client)
@@ -99,6 +102,7 @@ class RARValidator(OAuth2Validator):
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
         instance = getattr(request, "refresh_token_instance", None)
         if valid and instance is not None:
+            consents.remember_consent_of_refresh_token(request, instance)
             stored = (
                 RefreshTokenDetails.objects.select_related("resource_server")
                 .filter(refresh_token=instance)
@@ -110,6 +114,7 @@ class RARValidator(OAuth2Validator):
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        consents.link_token(request, access_token=access_token)
         details, resource_server = _granted(request)
         if details or resource_server is not None:
             AccessTokenDetails.objects.create(
@@ -122,6 +127,7 @@ class RARValidator(OAuth2Validator):
         refresh_token = super()._create_refresh_token(
             request, refresh_token_code, access_token, previous_refresh_token
         )
+        consents.link_token(request, refresh_token=refresh_token)
         _, resource_server = _granted(request)
         details = trusted.granted_details(request)  # the whole grant, even when the access token is narrower
         if details or resource_server is not None:

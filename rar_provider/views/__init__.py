@@ -1,3 +1,4 @@
+from .authorizations import AuthorizationsView, RevokeAuthorizationView
 from .authorize import AuthorizationView
 from .introspect import IntrospectionView
 from .jwks import JWKSView
@@ -7,9 +8,11 @@ from .token import TokenView
 
 __all__ = [
     "AuthorizationView",
+    "AuthorizationsView",
     "IntrospectionView",
     "JWKSView",
     "PushedAuthorizationRequestView",
+    "RevokeAuthorizationView",
     "ServerMetadataView",
     "TokenView",
 ]

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.shortcuts import render
+from django.db import transaction
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -36,7 +37,7 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import par, signals
+from .. import consents, hooks, par, signals
 from ..conf import rar_settings
 from ..consent import build_detail_views
 from ..errors import InvalidRequestUriError, describe
@@ -47,6 +48,9 @@ from .oauth import get_server, request_uri_for
 
 TRANSACTION_SALT = "rar_provider.consent"
 ACTIVATED_SESSION_KEY = "rar_provider.activated_requests"
+#: Form fields of partial approval: the marker that checkboxes were shown, and the approved indices.
+CHOOSE_FIELD = "choose_details"
+APPROVE_FIELD = "approve_detail"
 
 
 class PageError(Exception):
@@ -64,6 +68,7 @@ class AuthorizationRequest:
     pairs: list[tuple[str, str]]
     record: PushedAuthorizationRequest | None = None
     pending_error: oauthlib_errors.OAuth2Error | None = None
+    back: str | None = None  # where the consent page was shown (a step-up comes back there)
 
     @property
     def pushed(self) -> bool:
@@ -105,7 +110,7 @@ class AuthorizationView(View):
         validated = self.validate(auth)
         if auth.pending_error is not None:
             return self.redirect_error(validated, auth.pending_error)
-        silent = "none" in dict(auth.pairs).get("prompt", "").split()
+        silent = "none" in prompts(auth)
         if auth.record is not None and not silent:
             self.remember_activation(auth.record)
         if not request.user.is_authenticated:
@@ -123,10 +128,29 @@ class AuthorizationView(View):
             authorization_details=validated.details,
             resource_server=validated.credentials.get("resource_server"),
         )
+        outcome = self.run_hooks(validated, validated.details)
+        if isinstance(outcome, hooks.StepUp):
+            if silent:
+                return self.redirect_error(
+                    validated, _silent_error("interaction_required", "The user must confirm who they are.")
+                )
+            return redirect(outcome.redirect_url(request.get_full_path()))
+        if isinstance(outcome, hooks.Refuse):
+            if auth.record is not None:
+                par.consume(auth.record)
+            return self.redirect_error(
+                validated, oauthlib_errors.AccessDeniedError(description=outcome.description)
+            )
         if self.may_skip_consent(validated):
             if auth.record is not None and not par.consume(auth.record):
                 return self.redirect_error(validated, self.used_error())
-            return self.issue_code(auth, validated)
+            return self.issue_code(auth, validated)[0]
+        covering = None if "consent" in prompts(auth) else self.covering_consent(validated)
+        if covering is not None:
+            # Standard consent policy: a stored consent covers this request (RFC 9396 §6.1 comparison).
+            if auth.record is not None and not par.consume(auth.record):
+                return self.redirect_error(validated, self.used_error())
+            return self.issue_code(auth, validated, consent=covering)[0]
         if silent:
             return self.redirect_error(
                 validated, _silent_error("consent_required", "The user must approve this request.")
@@ -202,12 +226,36 @@ class AuthorizationView(View):
         )
         return any(token.allow_scopes(validated.scopes) for token in tokens)
 
+    def run_hooks(self, validated: Validated, details: list[dict]) -> hooks.Decision:
+        """The project's consent hooks (``CONSENT_HOOKS``): allow, refuse or step up (RAR-17)."""
+        return hooks.run_consent_hooks(
+            self.request,
+            self.request.user,
+            validated.application,
+            validated.credentials.get("resource_server"),
+            details,
+            validated.scopes,
+        )
+
+    def covering_consent(self, validated: Validated):
+        resource_server = validated.credentials.get("resource_server")
+        return consents.find_covering_consent(
+            self.request.user, validated.application, resource_server, validated.details, validated.scopes
+        )
+
+    @staticmethod
+    def partial_approval(validated: Validated) -> bool:
+        """The user may untick entries: the API allows it and there is more than one entry."""
+        resource_server = validated.credentials.get("resource_server")
+        return bool(resource_server and resource_server.allow_partial_approval and len(validated.details) > 1)
+
     def render_consent(self, auth: AuthorizationRequest, validated: Validated):
-        transaction = signing.dumps(
+        signed = signing.dumps(
             {
                 "pairs": auth.pairs,
                 "par": auth.record.pk if auth.record else None,
                 "user": self.request.user.pk,
+                "back": self.request.get_full_path(),
             },
             salt=TRANSACTION_SALT,
             compress=True,
@@ -218,8 +266,11 @@ class AuthorizationView(View):
             "scopes": [(scope, all_scopes.get(scope, scope)) for scope in validated.scopes if scope],
             "details": build_detail_views(validated.details, validated.credentials.get("detail_types") or {}),
             "resource_server": validated.credentials.get("resource_server"),
-            "transaction": transaction,
+            "transaction": signed,
             "redirect_host": _host(validated.credentials.get("redirect_uri")),
+            "partial_approval": self.partial_approval(validated),
+            "choose_field": CHOOSE_FIELD,
+            "approve_field": APPROVE_FIELD,
         }
         return render(self.request, self.template_name, context)
 
@@ -229,17 +280,72 @@ class AuthorizationView(View):
             raise PageError("access_denied", "You must be logged in to answer an authorization request.")
         auth = self.read_transaction(request)
         validated = self.validate(auth)
+        allow = request.POST.get("decision") == "allow"
+        approved = self.approved_indices(validated) if allow else []
+        granted = [validated.details[index] for index in approved]
+        if allow and (granted or not validated.details):
+            outcome = self.run_hooks(validated, granted)
+            if isinstance(outcome, hooks.StepUp):
+                # Not satisfied yet (the form was posted without the step-up): go and do it.
+                return redirect(outcome.redirect_url(auth.back or self.request.path))
+        else:
+            outcome = None
         if auth.record is not None and not par.consume(auth.record):
             # RFC 9126 §4: a request_uri is used once; the first decision wins.
             return self.redirect_error(validated, self.used_error())
-        if request.POST.get("decision") != "allow":
+        if not allow:
             signals.authorization_denied.send(
                 sender=self.__class__, request=request, user=request.user, client=validated.application
             )
             return self.redirect_error(
                 validated, oauthlib_errors.AccessDeniedError(description="The user denied the request.")
             )
-        return self.issue_code(auth, validated)
+        if validated.details and not granted:
+            return self.redirect_error(
+                validated,
+                oauthlib_errors.AccessDeniedError(
+                    description="The user approved none of the requested authorization details."
+                ),
+            )
+        if isinstance(outcome, hooks.Refuse):
+            return self.redirect_error(
+                validated, oauthlib_errors.AccessDeniedError(description=outcome.description)
+            )
+        with transaction.atomic():
+            consent = consents.record_consent(
+                request.user,
+                validated.application,
+                validated.credentials.get("resource_server"),
+                validated.scopes,
+                granted,
+            )
+            response, issued = self.issue_code(auth, validated, consent=consent, approved=approved)
+            if not issued:
+                transaction.set_rollback(True)
+        return response
+
+    def approved_indices(self, validated: Validated) -> list[int]:
+        """The entries the user approved: indices into the signed request, never details from the form."""
+        everything = list(range(len(validated.details)))
+        choosing = CHOOSE_FIELD in self.request.POST
+        if not choosing:
+            return everything
+        if not self.partial_approval(validated):
+            raise PageError(
+                "invalid_request",
+                "This request cannot be approved in part (the API does not allow it). Start again from the "
+                "application.",
+            )
+        indices = set()
+        for value in self.request.POST.getlist(APPROVE_FIELD):
+            if not (value.isascii() and value.isdigit()) or int(value) not in everything:
+                raise PageError(
+                    "invalid_request",
+                    f"{APPROVE_FIELD} must name entries 0 to {len(everything) - 1} of the request, "
+                    f"not {value!r}.",
+                )
+            indices.add(int(value))
+        return sorted(indices)
 
     def read_transaction(self, request) -> AuthorizationRequest:
         try:
@@ -265,12 +371,24 @@ class AuthorizationView(View):
             )
             if record is None:
                 raise PageError("invalid_request_uri", "The pushed authorization request no longer exists.")
-        return AuthorizationRequest(pairs=[tuple(pair) for pair in data["pairs"]], record=record)
+        return AuthorizationRequest(
+            pairs=[tuple(pair) for pair in data["pairs"]], record=record, back=data.get("back")
+        )
 
     # -- responses --------------------------------------------------------------------------------
-    def issue_code(self, auth: AuthorizationRequest, validated: Validated):
-        """Create the authorization code (RFC 6749 §4.1.2) carrying the approved details."""
+    def issue_code(self, auth: AuthorizationRequest, validated: Validated, consent=None, approved=None):
+        """Create the authorization code (RFC 6749 §4.1.2) carrying the approved details.
+
+        Returns the response and whether a code was issued. The code is linked
+        to ``consent``; ``approved`` (indices) narrows the details to what the
+        user approved.
+        """
         credentials = {"user": self.request.user, trusted.PUSHED: auth.pushed}
+        if consent is not None:
+            credentials[consents.CONSENT] = consent.pk
+        if approved is not None:
+            credentials[trusted.APPROVED] = approved
+        granted = validated.details if approved is None else [validated.details[i] for i in approved]
         try:
             headers, _body, _status = self.server.create_authorization_response(
                 uri=request_uri_for(self.request.path, auth.pairs),
@@ -281,18 +399,22 @@ class AuthorizationView(View):
         except oauthlib_errors.FatalClientError as error:
             raise PageError(error.error, describe(error)) from error
         except oauthlib_errors.OAuth2Error as error:
-            return self.redirect_error(validated, error)
+            return self.redirect_error(validated, error), False
         location = headers["Location"]
-        if "code=" in location:
+        issued = "code" in dict(parse_qsl(urlparse(location).query))
+        if issued:
             signals.details_granted.send(
                 sender=self.__class__,
                 request=self.request,
                 user=self.request.user,
                 client=validated.application,
-                authorization_details=validated.details,
+                authorization_details=granted,
                 resource_server=validated.credentials.get("resource_server"),
             )
-        return self.redirect(with_issuer(location, rar_settings.issuer(self.request)), validated.application)
+        response = self.redirect(
+            with_issuer(location, rar_settings.issuer(self.request)), validated.application
+        )
+        return response, issued
 
     def redirect_error(self, validated: Validated, error: oauthlib_errors.OAuth2Error):
         uri = error_redirect_uri(
@@ -341,6 +463,11 @@ class RedirectError(Exception):
 
 def _silent_error(error: str, description: str) -> oauthlib_errors.OAuth2Error:
     return oauthlib_errors.CustomOAuth2Error(error=error, description=description)
+
+
+def prompts(auth: AuthorizationRequest) -> list[str]:
+    """OIDC Core §3.1.2.1 ``prompt`` values (``none``, ``consent`` …) of the request."""
+    return dict(auth.pairs).get("prompt", "").split()
 
 
 def validated_pairs(validated: Validated) -> list[tuple[str, str]]:

@@ -1,0 +1,149 @@
+"""Stored consents: record, reuse, link to codes and tokens, revoke.
+
+RFC 9396 §3: the user consents to the requested authorization details. A
+resource server's consent policy decides what happens next time:
+
+* ``standard``: a live consent (not revoked, not expired) of the same user,
+  client and API that covers the new request — every scope, and every detail
+  by the comparison used for narrowing (RFC 9396 §6.1,
+  :func:`.details.details_are_covered`) — answers it without a prompt;
+* ``transactional``: every request is consented afresh; the consent is
+  stored for the user's list and for revocation, and never reused.
+
+Every code and token issued under a consent is linked to it
+(:class:`.models.ConsentIssue`), so revoking the consent revokes them
+(RFC 7009 §2.1 semantics: a revoked refresh token takes its access tokens).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from oauth2_provider.models import get_grant_model
+
+from . import signals
+from .conf import rar_settings
+from .details import details_are_covered
+from .models import Consent, ConsentIssue, ConsentPolicy
+from .oauth import trusted
+
+#: The credential the authorization view passes to oauthlib: the pk of the consent a code is issued under.
+CONSENT = "rar_consent"
+
+
+def narrowing_comparators():
+    """The type-specific comparisons the token endpoint uses for narrowing (RFC 9396 §6.1), if any.
+
+    ``policy.detail_comparators`` (the ``DETAIL_COMPARATORS`` setting) when the project has it;
+    otherwise None: the default comparison of :func:`.details.details_are_covered`.
+    """
+    from . import policy
+
+    comparators = getattr(policy, "detail_comparators", None)
+    return comparators() if comparators is not None else None
+
+
+def find_covering_consent(user, application, resource_server, details: list[dict], scopes: list[str]):
+    """The newest live, reusable consent that covers ``details`` and ``scopes``, or None.
+
+    Only for an API with the ``standard`` consent policy; details are compared as for narrowing
+    (RFC 9396 §6.1, :func:`narrowing_comparators`).
+    """
+    if resource_server is None or resource_server.consent_policy != ConsentPolicy.STANDARD:
+        return None
+    candidates = Consent.objects.live().filter(
+        user=user, application=application, resource_server=resource_server, reusable=True
+    )
+    wanted = {scope for scope in scopes if scope}
+    comparators = narrowing_comparators()
+    for consent in candidates.order_by("-created", "-pk"):
+        if wanted <= set(consent.scopes) and details_are_covered(
+            details, consent.authorization_details, comparators
+        ):
+            return consent
+    return None
+
+
+def record_consent(user, application, resource_server, scopes: list[str], details: list[dict]) -> Consent:
+    """Store what the user just approved."""
+    reusable = resource_server is not None and resource_server.consent_policy == ConsentPolicy.STANDARD
+    return Consent.objects.create(
+        user=user,
+        application=application,
+        resource_server=resource_server,
+        scope=" ".join(scope for scope in scopes if scope),
+        authorization_details=details,
+        reusable=reusable,
+        expires=timezone.now() + timedelta(seconds=rar_settings.CONSENT_LIFETIME),
+    )
+
+
+# -- links from codes and tokens (called by the validator) ----------------------------------------------
+
+
+def link_code(request, grant) -> None:
+    """``_create_authorization_code``: link the new code to the consent the view passed in."""
+    consent_id = trusted.trusted(request, CONSENT)
+    if consent_id is not None:
+        ConsentIssue.objects.create(consent_id=consent_id, grant=grant)
+
+
+def remember_consent_of_code(request, code: str, client) -> None:
+    """``validate_code``: the tokens about to be issued belong to the code's consent."""
+    issue = ConsentIssue.objects.filter(grant__code=code, grant__application=client).first()
+    if issue is not None:
+        setattr(request, CONSENT, issue.consent_id)
+
+
+def remember_consent_of_refresh_token(request, refresh_token) -> None:
+    """``validate_refresh_token``: refreshed tokens belong to the same consent."""
+    if refresh_token is None:
+        return
+    issue = ConsentIssue.objects.filter(refresh_token=refresh_token).first()
+    if issue is not None:
+        setattr(request, CONSENT, issue.consent_id)
+
+
+def link_token(request, *, access_token=None, refresh_token=None) -> None:
+    """``_create_access_token`` / ``_create_refresh_token``: link the new token to the consent."""
+    consent_id = trusted.trusted(request, CONSENT)
+    if consent_id is not None:
+        ConsentIssue.objects.create(
+            consent_id=consent_id, access_token=access_token, refresh_token=refresh_token
+        )
+
+
+# -- what is live, and revocation ------------------------------------------------------------------------
+
+
+def live_token_count(consent: Consent) -> int:
+    """Unexpired access tokens and unused, unexpired codes issued under ``consent``."""
+    now = timezone.now()
+    return consent.issued.filter(Q(access_token__expires__gt=now) | Q(grant__expires__gt=now)).count()
+
+
+@transaction.atomic
+def revoke_consent(consent: Consent, request=None) -> bool:
+    """Revoke ``consent`` and everything issued under it: unused codes, access and refresh tokens.
+
+    Returns False if it was already revoked. One transaction: all or nothing.
+    """
+    locked = Consent.objects.select_for_update().filter(pk=consent.pk, revoked__isnull=True).first()
+    if locked is None:
+        return False
+    issued = list(locked.issued.select_related("grant", "access_token", "refresh_token"))
+    grant_ids = [issue.grant_id for issue in issued if issue.grant_id]
+    for issue in issued:
+        if issue.refresh_token is not None:
+            issue.refresh_token.revoke()  # DOT: marks it revoked and deletes its access token
+    for issue in locked.issued.select_related("access_token").filter(access_token__isnull=False):
+        issue.access_token.revoke()  # DOT: deletes the token
+    get_grant_model().objects.filter(pk__in=grant_ids).delete()
+    locked.revoked = timezone.now()
+    locked.save(update_fields=["revoked"])
+    consent.revoked = locked.revoked
+    signals.consent_revoked.send(sender=Consent, request=request, consent=locked)
+    return True

@@ -1,0 +1,88 @@
+"""The "instruction + properties" shape of an authorization detail (the reference product's schema).
+
+::
+
+    {"type": "…", "instruction": "Please approve the request.",
+     "properties": {"email": {"display": true, "name": "Email", "display_order": 1,
+                              "description": "…", "value": "a@example.com"},
+                    "internal": {"display": false, "value": "not shown"}}}
+
+Only properties with ``display: true`` are shown, in ``display_order``
+(a number or numeric string; properties without one come last, in document
+order). RFC 9396 §3: what the user sees must describe what is authorized; the
+values are plain strings or rows, never HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .present import Row, humanize_key, present_detail
+
+__all__ = ["Instruction", "Property", "is_instruction_shape", "present_instruction"]
+
+
+@dataclass
+class Property:
+    key: str
+    name: str
+    description: str
+    value: str | None
+    children: list[Row] = field(default_factory=list)
+    is_list: bool = False
+
+
+@dataclass
+class Instruction:
+    instruction: str
+    properties: list[Property]
+
+
+def is_instruction_shape(detail: Any) -> bool:
+    """A dict whose ``properties`` is an object of objects, each with a ``value``.
+
+    ``instruction``, when present, must be a string.
+    """
+    if not isinstance(detail, dict):
+        return False
+    properties = detail.get("properties")
+    instruction = detail.get("instruction", "")
+    return (
+        isinstance(instruction, str)
+        and isinstance(properties, dict)
+        and bool(properties)
+        and all(isinstance(p, dict) and "value" in p for p in properties.values())
+    )
+
+
+def _order(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value)) if isinstance(value, int | float | str) else None
+    except InvalidOperation:
+        return None
+    return number if number is not None and number.is_finite() else None
+
+
+def present_instruction(detail: dict) -> Instruction:
+    """The instruction and the displayed properties, in order (raises ``ValueError`` for another shape)."""
+    if not is_instruction_shape(detail):
+        raise ValueError("not an instruction + properties detail")
+    shown = []
+    for position, (key, prop) in enumerate(detail["properties"].items()):
+        if prop.get("display") is not True:
+            continue
+        order = _order(prop.get("display_order"))
+        name = prop.get("name")
+        label = (
+            name.strip().rstrip(":").strip() if isinstance(name, str) and name.strip() else humanize_key(key)
+        )
+        description = prop.get("description") if isinstance(prop.get("description"), str) else ""
+        (row,) = present_detail({"value": prop["value"]}, fields=["value"])
+        sort_key = (0, order, position) if order is not None else (1, Decimal(0), position)
+        shown.append((sort_key, Property(key, label, description, row.value, row.children, row.is_list)))
+    shown.sort(key=lambda pair: pair[0])
+    return Instruction(instruction=detail.get("instruction", ""), properties=[p for _, p in shown])
