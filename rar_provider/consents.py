@@ -29,28 +29,17 @@ from .conf import rar_settings
 from .details import details_are_covered
 from .models import Consent, ConsentIssue, ConsentPolicy
 from .oauth import trusted
+from .policy import detail_comparators
 
 #: The credential the authorization view passes to oauthlib: the pk of the consent a code is issued under.
 CONSENT = "rar_consent"
-
-
-def narrowing_comparators():
-    """The type-specific comparisons the token endpoint uses for narrowing (RFC 9396 §6.1), if any.
-
-    ``policy.detail_comparators`` (the ``DETAIL_COMPARATORS`` setting) when the project has it;
-    otherwise None: the default comparison of :func:`.details.details_are_covered`.
-    """
-    from . import policy
-
-    comparators = getattr(policy, "detail_comparators", None)
-    return comparators() if comparators is not None else None
 
 
 def find_covering_consent(user, application, resource_server, details: list[dict], scopes: list[str]):
     """The newest live, reusable consent that covers ``details`` and ``scopes``, or None.
 
     Only for an API with the ``standard`` consent policy; details are compared as for narrowing
-    (RFC 9396 §6.1, :func:`narrowing_comparators`).
+    (RFC 9396 §6.1, ``DETAIL_COMPARATORS`` included: :func:`.policy.detail_comparators`).
     """
     if resource_server is None or resource_server.consent_policy != ConsentPolicy.STANDARD:
         return None
@@ -58,7 +47,7 @@ def find_covering_consent(user, application, resource_server, details: list[dict
         user=user, application=application, resource_server=resource_server, reusable=True
     )
     wanted = {scope for scope in scopes if scope}
-    comparators = narrowing_comparators()
+    comparators = detail_comparators()
     for consent in candidates.order_by("-created", "-pk"):
         if wanted <= set(consent.scopes) and details_are_covered(
             details, consent.authorization_details, comparators

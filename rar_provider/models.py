@@ -313,9 +313,14 @@ class ClientGrant(models.Model):
         return f"{self.policy} → {self.resource_server.identifier}"
 
 
+def sha256_hex(value: str) -> str:
+    """SHA-256 of a secret (request_uri, code, token) as hex: what is stored or looked up instead of it."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
 def hash_reference(reference: str) -> str:
     """SHA-256 of a request_uri: only this is stored (RFC 9126 §7.1)."""
-    return hashlib.sha256(reference.encode("utf-8")).hexdigest()
+    return sha256_hex(reference)
 
 
 class PushedAuthorizationRequest(models.Model):

@@ -249,22 +249,22 @@ def test_standard_api_asks_again_when_not_covered(alice_client, standard, detail
     assert response.context["application"].client_id == client_id
 
 
-def test_reuse_compares_like_narrowing_with_type_comparators(alice_client, standard, monkeypatch):
+def lower_amount_is_covered(requested, granted):
+    rest = {k: v for k, v in requested.items() if k != "instructedAmount"}
+    return rest == {k: v for k, v in granted.items() if k != "instructedAmount"} and (
+        requested["instructedAmount"]["amount"] <= granted["instructedAmount"]["amount"]
+    )
+
+
+def test_reuse_compares_like_narrowing_with_type_comparators(alice_client, standard, settings):
     """A type-specific comparison (DETAIL_COMPARATORS, used for narrowing) also decides reuse."""
-    from rar_provider import policy
-
-    def lower_amount_is_covered(requested, granted):
-        rest = {k: v for k, v in requested.items() if k != "instructedAmount"}
-        return rest == {k: v for k, v in granted.items() if k != "instructedAmount"} and (
-            requested["instructedAmount"]["amount"] <= granted["instructedAmount"]["amount"]
-        )
-
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
     lower = {**MONEY_TRANSFER, "instructedAmount": {"amount": 100, "currency": "USD"}}
     assert consent_page(alice_client, [lower]).status_code == 200  # default comparison: not covered
-    monkeypatch.setattr(
-        policy, "detail_comparators", lambda: {"money_transfer": lower_amount_is_covered}, raising=False
-    )
+    settings.RAR_PROVIDER = {
+        **settings.RAR_PROVIDER,
+        "DETAIL_COMPARATORS": {"money_transfer": "tests.test_consents.lower_amount_is_covered"},
+    }
     assert tokens_for(alice_client, consent_page(alice_client, [lower]))["authorization_details"] == [lower]
 
 

@@ -6,7 +6,6 @@ travel from the authorization code to the tokens and the token response).
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
@@ -16,7 +15,14 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from .. import consents
-from ..models import AccessTokenDetails, AccessTokenFormat, CodeDetails, CodeRedemption, RefreshTokenDetails
+from ..models import (
+    AccessTokenDetails,
+    AccessTokenFormat,
+    CodeDetails,
+    CodeRedemption,
+    RefreshTokenDetails,
+    sha256_hex,
+)
 from . import trusted
 
 
@@ -25,10 +31,6 @@ def _granted(request) -> tuple[list[dict], object]:
 
 
 CODE_REPLAYED = "This authorization code was already used; the tokens issued with it are revoked."
-
-
-def hash_code(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
 def revoke_redeemed(redemption: CodeRedemption) -> None:
@@ -87,7 +89,7 @@ class RARValidator(OAuth2Validator):
             return True
         redemption = (
             CodeRedemption.objects.select_related("access_token")
-            .filter(code_hash=hash_code(code), application=client)
+            .filter(code_hash=sha256_hex(code), application=client)
             .first()
         )
         if redemption is not None:
@@ -158,11 +160,12 @@ class RARValidator(OAuth2Validator):
     def _remember_redemption(self, request, token) -> None:
         """Keep the code's hash and what it produced, to revoke it all if the code comes back."""
         access_token = trusted.trusted(request, trusted.ACCESS_TOKEN)
+        # Django cached the reverse one-to-one when DOT created the refresh token: no query.
         refresh = getattr(access_token, "refresh_token", None) if access_token is not None else None
         try:
             with transaction.atomic():
                 CodeRedemption.objects.create(
-                    code_hash=hash_code(request.code),
+                    code_hash=sha256_hex(request.code),
                     application=request.client,
                     access_token=access_token,
                     token_family=getattr(refresh, "token_family", None),
@@ -170,7 +173,7 @@ class RARValidator(OAuth2Validator):
         except IntegrityError:
             # The same code is being exchanged twice at once: the other exchange won.
             earlier = CodeRedemption.objects.select_related("access_token").get(
-                code_hash=hash_code(request.code)
+                code_hash=sha256_hex(request.code)
             )
             revoke_redeemed(earlier)
             raise oauthlib_errors.InvalidGrantError(

@@ -9,7 +9,6 @@ token is exactly ``{"active": false}`` (RFC 7662 §2.2).
 from __future__ import annotations
 
 import calendar
-import hashlib
 from datetime import timedelta
 
 from django.http import JsonResponse
@@ -22,6 +21,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 from oauth2_provider.settings import oauth2_settings
 
 from ..conf import rar_settings
+from ..models import sha256_hex
 from .client_auth import EndpointError, authenticate_client
 from .oauth import get_server, oauth_error_response
 
@@ -30,10 +30,6 @@ INACTIVE = {"active": False}
 
 def _timestamp(moment) -> int:
     return int(calendar.timegm(moment.utctimetuple()))
-
-
-def _checksum(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _details_of(token) -> tuple[list[dict], object]:
@@ -72,7 +68,7 @@ def introspect_access_token(value: str, issuer: str) -> dict | None:
     token = (
         get_access_token_model()
         .objects.select_related("user", "application", "rar_details__resource_server")
-        .filter(token_checksum=_checksum(value))
+        .filter(token_checksum=sha256_hex(value))
         .first()
     )
     if token is None or token.is_expired():
@@ -86,7 +82,7 @@ def introspect_refresh_token(value: str, issuer: str) -> dict | None:
     token = (
         get_refresh_token_model()
         .objects.select_related("user", "application", "rar_details__resource_server")
-        .filter(token_checksum=_checksum(value), revoked__isnull=True)
+        .filter(token_checksum=sha256_hex(value), revoked__isnull=True)
         .first()
     )
     if token is None:
@@ -139,7 +135,7 @@ class IntrospectionView(View):
         authenticate_client(request, get_server(), confidential_only=True)
 
     def authenticate_bearer(self, value: str) -> None:
-        token = get_access_token_model().objects.filter(token_checksum=_checksum(value)).first()
+        token = get_access_token_model().objects.filter(token_checksum=sha256_hex(value)).first()
         if token is None or token.is_expired():
             raise EndpointError("invalid_token", "The bearer token is not valid.", 401)
         if "introspection" not in token.scope.split():
