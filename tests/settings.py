@@ -1,9 +1,15 @@
-"""Test settings: the demo's, with a fast password hasher and in-memory SQLite."""
+"""Test settings: the demo's, with a fast password hasher and in-memory SQLite.
+
+``TEST_DATABASE_URL`` (a django-environ URL such as ``postgres://postgres@127.0.0.1:5432/rar``) runs
+the suite on that database instead; pytest-django creates ``test_<name>`` and drops it afterwards.
+"""
+
+import environ
 
 from demo_site.settings import *  # noqa: F403
 from rar_provider.keys import generate_signing_key
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DATABASES = {"default": environ.Env().db("TEST_DATABASE_URL", default="sqlite://:memory:")}
 # Users' passwords in tests are hashed fast; the demo fixtures' stretched hashes still verify.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
