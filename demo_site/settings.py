@@ -100,6 +100,9 @@ OAUTH2_PROVIDER = {
     # PKCE for public clients; confidential clients may use it and the demo client does.
     "PKCE_REQUIRED": required_for_public_clients,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # JWT access tokens are verified locally by the API until they expire: keep them short
+    # (rar_provider.drf refuses tokens living longer than its MAX_LIFETIME, 3600 s by default).
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "OIDC_ISS_ENDPOINT": ISSUER,
 }
 

@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 from jwcrypto import jwe, jwk, jws, jwt
-from jwcrypto.common import JWException
+from jwcrypto.common import JWException, base64url_decode
 
-from .keys import SIGNING_ALGS, SigningKey
+from .keys import SIGNING_ALGS, SigningKey, algorithms_for
 
 JWT_TYPE = "at+jwt"  # RFC 9068 §2.1
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
@@ -92,14 +92,92 @@ def encrypt(signed_token: str, public_key: jwk.JWK, alg: str = "RSA-OAEP-256", e
     return token.serialize(compact=True)
 
 
-def decrypt(token: str, private_key: jwk.JWK) -> str:
-    """The signed JWT inside an encrypted access token (a resource server holds ``private_key``)."""
+#: Longest access token a resource server reads, in characters; a longer one is refused unread.
+MAX_TOKEN_LENGTH = 32768
+#: Longest piece of an attacker-chosen value (a header's ``alg``, say) repeated in an error message.
+_ECHO_LIMIT = 40
+
+
+def _echo(value: Any) -> str:
+    """``repr(value)``, cut to a few dozen characters: error messages never carry a long forged value."""
+    text = repr(value)
+    return text if len(text) <= _ECHO_LIMIT else text[: _ECHO_LIMIT - 1] + "…"
+
+
+def _protected_header(token: str) -> dict[str, Any]:
+    """The decoded protected header (first part) of a compact JWS/JWE, read before any crypto."""
+    first = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64url_decode(first))
+    except (ValueError, TypeError) as exc:
+        raise InvalidAccessToken("the token's header is not base64url-encoded JSON") from exc
+    if not isinstance(header, dict):
+        raise InvalidAccessToken("the token's header is not a JSON object")
+    return header
+
+
+def decrypt(
+    token: str,
+    private_key: jwk.JWK | jwk.JWKSet,
+    *,
+    algorithms: tuple[str, ...] = KEY_ENCRYPTION_ALGS,
+    encryptions: tuple[str, ...] = CONTENT_ENCRYPTION_ALGS,
+) -> str:
+    """The signed JWT inside an encrypted access token (a resource server holds ``private_key``).
+
+    RFC 7516 §4.1.3: a compressed (``zip``) token is refused before decryption: anyone holding the
+    API's *public* key can make one that inflates a few kilobytes into many megabytes. ``alg`` and
+    ``enc`` must be among the given ones (RFC 8725 §3.1). Raises :class:`InvalidAccessToken`.
+    """
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidAccessToken(f"the token is longer than {MAX_TOKEN_LENGTH} characters")
+    header = _protected_header(token)
+    if "zip" in header:
+        raise InvalidAccessToken("compressed (zip) encrypted tokens are not accepted")
+    if header.get("alg") not in algorithms:
+        raise InvalidAccessToken(
+            f"the token's key encryption algorithm {_echo(header.get('alg'))} is not accepted"
+        )
+    if header.get("enc") not in encryptions:
+        raise InvalidAccessToken(f"the token's content encryption {_echo(header.get('enc'))} is not accepted")
     envelope = jwe.JWE()
     try:
         envelope.deserialize(token, key=private_key)
     except (JWException, ValueError) as exc:
-        raise InvalidAccessToken(f"the token cannot be decrypted with this API's key: {exc}") from exc
-    return envelope.payload.decode()
+        raise InvalidAccessToken("the token cannot be decrypted with this API's key") from exc
+    try:
+        return envelope.payload.decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidAccessToken("the decrypted token is not text") from exc
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_claim_types(claims: dict[str, Any]) -> None:
+    """RFC 7519 §4.1 / RFC 9068 §2.2 / RFC 9396 §9.1: each claim we rely on has its JSON type."""
+    for name in ("iss", "sub", "client_id", "jti"):
+        if not isinstance(claims.get(name), str) or not claims[name]:
+            raise InvalidAccessToken(f"the token has no {name} claim (RFC 9068 §2.2)")
+    for name in ("exp", "iat"):
+        if not _is_number(claims.get(name)):
+            raise InvalidAccessToken(f"the token has no numeric {name} claim (RFC 9068 §2.2)")
+    if "nbf" in claims and not _is_number(claims["nbf"]):
+        raise InvalidAccessToken("the token's nbf claim is not a number")
+    audiences = claims.get("aud")
+    audiences = audiences if isinstance(audiences, list) else [audiences]
+    if not audiences or not all(isinstance(audience, str) for audience in audiences):
+        raise InvalidAccessToken("the token's aud claim is not a string or an array of strings")
+    if "scope" in claims and not isinstance(claims["scope"], str):
+        raise InvalidAccessToken("the token's scope claim is not a string")
+    details = claims.get("authorization_details", [])
+    if not isinstance(details, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("type"), str) for entry in details
+    ):
+        raise InvalidAccessToken(
+            "the token's authorization_details is not an array of objects with a type (RFC 9396 §2)"
+        )
 
 
 def verify(
@@ -109,12 +187,22 @@ def verify(
     issuer: str,
     audience: str,
     leeway: int = 30,
+    max_lifetime: int | None = None,
+    algorithms: tuple[str, ...] = SIGNING_ALGS,
     now: int | None = None,
 ) -> dict[str, Any]:
-    """RFC 9068 §4: check ``typ``, the signature, ``iss``, ``aud`` and ``exp``; return the claims."""
+    """RFC 9068 §4 and RFC 8725: verify a signed JWT access token; return its claims.
+
+    Checked, in order: compact form and length; ``typ: at+jwt``; ``alg`` among ``algorithms`` and
+    pinned to the key (the key's own ``alg`` member, else an algorithm of its type: an RS256 key never
+    verifies a PS256 or RS512 signature); the signature; the JSON type of every claim relied on;
+    ``iss``; ``aud``; ``exp``, ``nbf`` and ``iat`` with ``leeway`` seconds of clock skew; and, when
+    ``max_lifetime`` (seconds) is given, ``exp - iat`` and ``exp - now`` within it.
+    Raises :class:`InvalidAccessToken` saying which check failed (forged values are echoed cut short).
+    """
     # RFC 7519 §7.2: a JWT is compact. jwcrypto also reads the JSON serialization, whose
     # unprotected header could supply the typ the signed header lacks (RFC 8725 §3.11).
-    if not isinstance(token, str) or not _COMPACT_JWS.fullmatch(token):
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _COMPACT_JWS.fullmatch(token):
         raise InvalidAccessToken("the token is not a signed JWT")
     try:
         parsed = jws.JWS()
@@ -124,31 +212,36 @@ def verify(
         raise InvalidAccessToken("the token is not a signed JWT") from exc
     if str(header.get("typ", "")).lower() not in (JWT_TYPE, "application/" + JWT_TYPE):
         raise InvalidAccessToken("the token is not a JWT access token (typ is not at+jwt)")
-    if header.get("alg") not in SIGNING_ALGS:
-        raise InvalidAccessToken(f"the token's algorithm {header.get('alg')!r} is not accepted")
-    key = keys.get_key(header["kid"]) if header.get("kid") else None
+    alg = header.get("alg")
+    if alg not in SIGNING_ALGS or alg not in algorithms:
+        raise InvalidAccessToken(f"the token's algorithm {_echo(alg)} is not accepted")
+    key = keys.get_key(header["kid"]) if isinstance(header.get("kid"), str) else None
     if key is None:
         raise InvalidAccessToken("the token was not signed by a key of this issuer (unknown kid)")
+    if alg not in algorithms_for(key):
+        raise InvalidAccessToken(f"the token's algorithm {_echo(alg)} is not the one of its key")
     try:
-        parsed.verify(key, alg=header["alg"])
+        parsed.verify(key, alg=alg)
         claims = json.loads(parsed.payload)
     except (JWException, ValueError) as exc:
         raise InvalidAccessToken("the token's signature is not valid") from exc
     if not isinstance(claims, dict):
         raise InvalidAccessToken("the token's payload is not a JSON object")
+    _check_claim_types(claims)
     moment = int(time.time()) if now is None else now
-    if claims.get("iss") != issuer:
-        raise InvalidAccessToken(f"the token was issued by {claims.get('iss')!r}, not {issuer!r}")
-    audiences = claims.get("aud")
-    audiences = audiences if isinstance(audiences, list) else [audiences]
+    if claims["iss"] != issuer:
+        raise InvalidAccessToken(f"the token was issued by {_echo(claims['iss'])}, not {issuer!r}")
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if audience not in audiences:
         raise InvalidAccessToken(f"the token is not meant for this API (aud is not {audience!r})")
-    expires = claims.get("exp")
-    if not isinstance(expires, int | float) or isinstance(expires, bool):
-        raise InvalidAccessToken("the token has no exp claim")
-    if moment > expires + leeway:
+    if moment > claims["exp"] + leeway:
         raise InvalidAccessToken("the token has expired")
-    issued = claims.get("iat")
-    if isinstance(issued, int | float) and issued > moment + leeway:
+    if claims["iat"] > moment + leeway:
         raise InvalidAccessToken("the token was issued in the future (iat)")
+    if "nbf" in claims and claims["nbf"] > moment + leeway:
+        raise InvalidAccessToken("the token is not valid yet (nbf)")
+    if max_lifetime is not None and (
+        claims["exp"] - claims["iat"] > max_lifetime or claims["exp"] - moment > max_lifetime + leeway
+    ):
+        raise InvalidAccessToken(f"the token's lifetime exceeds this API's maximum of {max_lifetime} seconds")
     return claims

@@ -71,6 +71,20 @@ def _algs_for(key: jwk.JWK) -> tuple[str, ...]:
     return ()
 
 
+def algorithms_for(key: jwk.JWK) -> tuple[str, ...]:
+    """RFC 8725 §3.1: the one algorithm a verification key is pinned to.
+
+    The key's own ``alg`` member (RFC 7517 §4.4) when it has one, else the default algorithm of its
+    type (RS256 for RSA, ES256 for P-256, EdDSA for Ed25519); empty for a key that signs nothing.
+    """
+    if key.get("alg"):
+        return (key.get("alg"),)
+    try:
+        return (default_alg(key),)
+    except ImproperlyConfigured:
+        return ()
+
+
 def load_signing_key(entry: Any, position: int = 0) -> SigningKey:
     """One ``SIGNING_KEYS`` entry as a :class:`SigningKey`; ImproperlyConfigured names what is wrong."""
     where = f"RAR_PROVIDER['SIGNING_KEYS'][{position}]"

@@ -176,7 +176,9 @@ def test_verify_refuses_wrong_audience(signing_key, key_set):
 def test_verify_refuses_missing_audience(signing_key, key_set):
     made = claims()
     del made["aud"]
-    assert "not meant for this API" in refused(access_tokens.sign(made, signing_key), key_set)
+    assert "aud claim is not a string or an array of strings" in refused(
+        access_tokens.sign(made, signing_key), key_set
+    )
 
 
 def test_verify_expiry_with_leeway(signing_key, key_set):
@@ -190,10 +192,10 @@ def test_verify_expiry_with_leeway(signing_key, key_set):
 def test_verify_refuses_missing_or_non_numeric_exp(signing_key, key_set):
     made = claims()
     del made["exp"]
-    assert "no exp claim" in refused(access_tokens.sign(made, signing_key), key_set)
+    assert "no numeric exp claim" in refused(access_tokens.sign(made, signing_key), key_set)
     for bad in ("9999999999", True, None):
         token = access_tokens.sign({**claims(), "exp": bad}, signing_key)
-        assert "no exp claim" in refused(token, key_set)
+        assert "no numeric exp claim" in refused(token, key_set)
 
 
 def test_verify_refuses_iat_in_the_future(signing_key, key_set):

@@ -205,20 +205,41 @@ def test_a_malformed_transfer_is_400(client, token, body, field):
 # --- GET /api/transfers/ and the page -------------------------------------------------------------
 
 
+READ_TRANSACTIONS = {"type": "account_information", "actions": ["read_transactions"]}
+
+
 def test_get_lists_the_transfers_of_the_tokens_user_only(client, alice, django_user_model, token):
     post_transfer(client, token, APPROVED)
     admin = django_user_model.objects.get(username="admin")
     post_transfer(client, token_for(admin, [MONEY_TRANSFER]), APPROVED)
     assert Transfer.objects.count() == 2
-    listed = client.get(API_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+    reader = token_for(alice, [READ_TRANSACTIONS])
+    listed = client.get(API_URL, HTTP_AUTHORIZATION=f"Bearer {reader}")
     assert listed.status_code == 200
     transfers = listed.json()["transfers"]
     assert [t["id"] for t in transfers] == [Transfer.objects.get(user=alice).pk]
     assert transfers[0]["instructedAmount"] == {"amount": "2500.00", "currency": "USD"}
     # A client acting for itself sees its own (none), not its users'.
-    service = token_for(None, [{"type": "account_information", "actions": ["list_accounts"]}], "demo-service")
+    service = token_for(None, [READ_TRANSACTIONS], "demo-service")
     assert client.get(API_URL, HTTP_AUTHORIZATION=f"Bearer {service}").json() == {"transfers": []}
     assert client.get(API_URL).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        [MONEY_TRANSFER],  # the token of one payment does not read the history (issue 13)
+        [{"type": "account_information", "actions": ["list_accounts", "read_balances"]}],
+        [{"type": "account_information"}],
+    ],
+    ids=["money_transfer", "other actions", "no actions"],
+)
+def test_listing_transfers_needs_a_detail_that_reads_transactions(client, alice, token, details):
+    post_transfer(client, token, APPROVED)
+    response = client.get(API_URL, HTTP_AUTHORIZATION=f"Bearer {token_for(alice, details)}")
+    assert response.status_code == 403
+    assert "account_information" in challenge(response)["error_description"]
+    assert "2500" not in response.content.decode()
 
 
 def test_transfers_page_shows_the_users_transfers(client, alice, token):

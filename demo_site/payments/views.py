@@ -3,7 +3,9 @@
 ``POST`` executes a transfer only if the access token carries a
 ``money_transfer`` detail that matches it exactly and has not been used yet;
 ``GET`` lists the transfers made for the token's subject (the user, or the
-client acting for itself).
+client acting for itself), and only for a token that may read them: an
+``account_information`` detail with the ``read_transactions`` action (least
+privilege: a token for one payment does not read the history).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rar_provider.drf import (
-    HasAccessToken,
     HasAuthorizationDetail,
+    JSONParser,
     JWTAccessTokenAuthentication,
     insufficient_authorization,
 )
@@ -29,6 +31,8 @@ from .serializers import TransferRequestSerializer, transfer_json
 
 API_IDENTIFIER = "urn:demo:payments"
 DETAIL_TYPE = "money_transfer"
+#: What a token needs to list transfers: reading the account's transactions.
+READ_TYPE, READ_ACTION = "account_information", "read_transactions"
 
 
 class PaymentsTokenAuthentication(JWTAccessTokenAuthentication):
@@ -40,11 +44,12 @@ class PaymentsTokenAuthentication(JWTAccessTokenAuthentication):
 class TransfersView(APIView):
     authentication_classes = [PaymentsTokenAuthentication]
     renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
 
     def get_permissions(self):
         if self.request.method == "POST":
             return [HasAuthorizationDetail.of(DETAIL_TYPE)()]
-        return [HasAccessToken()]
+        return [HasAuthorizationDetail.of(READ_TYPE, actions=[READ_ACTION])()]
 
     def get(self, request):
         transfers = Transfer.objects.filter(client_id=request.auth.client_id)

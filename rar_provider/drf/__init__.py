@@ -4,7 +4,8 @@
   the JWT (or JWE) access tokens this server issues, locally;
 * :class:`~rar_provider.drf.permissions.HasAuthorizationDetail` requires an
   ``authorization_details`` entry of a type (with actions / locations);
-* :class:`~rar_provider.drf.permissions.HasAccessToken` requires any valid token.
+* :class:`~rar_provider.drf.permissions.HasAccessToken` requires any valid token;
+* :class:`~rar_provider.drf.parsers.JSONParser` answers over-deep JSON with a 400, not a 500.
 
 See docs/resource-server.md.
 """
@@ -15,6 +16,7 @@ from .authentication import (
     JWTAccessTokenAuthentication,
     VerifiedAccessToken,
 )
+from .parsers import JSONParser
 from .permissions import (
     HasAccessToken,
     HasAuthorizationDetail,
@@ -29,6 +31,7 @@ __all__ = [
     "InsufficientAuthorization",
     "InvalidBearerRequest",
     "InvalidToken",
+    "JSONParser",
     "JWTAccessTokenAuthentication",
     "VerifiedAccessToken",
     "find_details",
