@@ -1007,9 +1007,12 @@ def test_present_excludes_type_by_default_and_keeps_order():
     assert [row.label for row in present_detail(detail, exclude=("type", "b"))] == ["A"]
 
 
-def test_present_fields_choose_and_order():
+def test_present_fields_come_first_and_every_other_field_follows():
+    """An operator orders fields; no granted value is left out (RFC 9396 §3, RAR-18)."""
     rows = present_detail(PAYMENT_INITIATION, fields=["creditorName", "instructedAmount", "missing"])
-    assert rows == [Row("Creditor name", "Merchant A"), Row("Instructed amount", "123.50 EUR")]
+    assert rows[:2] == [Row("Creditor name", "Merchant A"), Row("Instructed amount", "123.50 EUR")]
+    others = [key for key in PAYMENT_INITIATION if key not in ("type", "creditorName", "instructedAmount")]
+    assert [row.label for row in rows[2:]] == [humanize_key(key) for key in others]
 
 
 def test_present_labels():

@@ -101,6 +101,10 @@ def test_instruction_only_displayed_properties_in_order():
         ("Boolean for display", "Yes"),
     ]
     assert shown.properties[1].description == "An optional description"
+    assert [(p.key, p.value) for p in shown.more] == [
+        ("hiddenProperty", "This value should not be displayed"),
+        ("noDisplayFlag", "Not displayed either"),
+    ]
 
 
 # -- through the consent page ----------------------------------------------------------------------------
@@ -174,7 +178,12 @@ def test_instruction_partial_on_the_consent_page(alice_client):
         < html.index("<dt>Boolean for display</dt>")
     )
     assert "Value 1" in html and "100.5" in html and "An optional description" in html
-    assert "should not be displayed" not in html and "Not displayed either" not in html
+    # Granted values the client marked display: false are shown too, after the others (RAR-18).
+    more = html.index("More details")
+    assert html.index("<dt>Boolean for display</dt>") < more
+    assert more < html.index("This value should not be displayed") and more < html.index(
+        "Not displayed either"
+    )
 
 
 @pytest.mark.django_db

@@ -7,10 +7,13 @@
                               "description": "…", "value": "a@example.com"},
                     "internal": {"display": false, "value": "not shown"}}}
 
-Only properties with ``display: true`` are shown, in ``display_order``
+Properties with ``display: true`` are shown first, in ``display_order``
 (a number or numeric string; properties without one come last, in document
-order). RFC 9396 §3: what the user sees must describe what is authorized; the
-values are plain strings or rows, never HTML.
+order). The others are granted too, so they are shown as well, after them
+("More details"): the client that writes the request must not be able to hide a
+granted value from the user (RFC 9396 §3). Other top-level members
+(``actions``, say) are shown as rows. The values are plain strings or rows,
+never HTML.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ class Property:
 @dataclass
 class Instruction:
     instruction: str
+    #: The properties marked ``display: true``, in ``display_order``.
     properties: list[Property]
+    #: The other properties, in document order: granted, so shown too (after the first ones).
+    more: list[Property] = field(default_factory=list)
+    #: Rows for the detail's other members (not ``type``, ``instruction`` or ``properties``).
+    others: list[Row] = field(default_factory=list)
 
 
 def is_instruction_shape(detail: Any) -> bool:
@@ -71,10 +79,8 @@ def present_instruction(detail: dict) -> Instruction:
     """The instruction and the displayed properties, in order (raises ``ValueError`` for another shape)."""
     if not is_instruction_shape(detail):
         raise ValueError("not an instruction + properties detail")
-    shown = []
+    shown, more = [], []
     for position, (key, prop) in enumerate(detail["properties"].items()):
-        if prop.get("display") is not True:
-            continue
         order = _order(prop.get("display_order"))
         name = prop.get("name")
         label = (
@@ -82,7 +88,16 @@ def present_instruction(detail: dict) -> Instruction:
         )
         description = prop.get("description") if isinstance(prop.get("description"), str) else ""
         (row,) = present_detail({"value": prop["value"]}, fields=["value"])
+        item = Property(key, label, description, row.value, row.children, row.is_list)
+        if prop.get("display") is not True:
+            more.append(item)
+            continue
         sort_key = (0, order, position) if order is not None else (1, Decimal(0), position)
-        shown.append((sort_key, Property(key, label, description, row.value, row.children, row.is_list)))
+        shown.append((sort_key, item))
     shown.sort(key=lambda pair: pair[0])
-    return Instruction(instruction=detail.get("instruction", ""), properties=[p for _, p in shown])
+    return Instruction(
+        instruction=detail.get("instruction", ""),
+        properties=[p for _, p in shown],
+        more=more,
+        others=present_detail(detail, exclude=("type", "instruction", "properties")),
+    )

@@ -16,6 +16,7 @@ deepest allowed container is at level 5; a container at level 6 is refused.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -68,6 +69,29 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
+#: Unicode categories of characters a consent page cannot show faithfully: controls (``\\n``, NUL…),
+#: format characters (bidi overrides such as U+202E, zero-width spaces, BOM) and line/paragraph
+#: separators. They could hide or reorder what the user reads (RFC 9396 §3, §12).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+#: Format characters that scripts need to spell words (Persian, Indic) and emoji: kept.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def invisible_character(text: str) -> str | None:
+    """The first character of ``text`` that would be invisible or reorder text, as ``U+XXXX``; else None.
+
+    Refused: every control character (categories Cc; tab and newline included), format character
+    (Cf: U+202E right-to-left override, U+200B zero-width space, U+FEFF…) except the zero-width
+    (non-)joiners U+200C/U+200D, and the line and paragraph separators (Zl, Zp).
+    """
+    if text.isascii() and text.isprintable():
+        return None
+    for char in text:
+        if unicodedata.category(char) in _INVISIBLE_CATEGORIES and char not in _JOINERS:
+            return f"U+{ord(char):04X}"
+    return None
+
+
 def _check_string(path: str, value: str, limits: Limits) -> None:
     if len(value) > limits.max_string_length:
         raise AuthorizationDetailsProblem(
@@ -75,6 +99,12 @@ def _check_string(path: str, value: str, limits: Limits) -> None:
         )
     if not _is_unicode(value):
         raise AuthorizationDetailsProblem(f"{path}: string contains an unpaired surrogate")
+    invisible = invisible_character(value)
+    if invisible:
+        raise AuthorizationDetailsProblem(
+            f"{path}: string contains the character {invisible}; control, invisible and "
+            "direction-changing characters are not allowed (the user could not see them)"
+        )
 
 
 def _check_name(path: str, name: str, limits: Limits) -> None:
@@ -127,8 +157,10 @@ def check_limits(details: list[dict], limits: Limits) -> None:
     """RFC 9396 §12: refuse ``authorization_details`` beyond the server's limits.
 
     Checks the number of entries, then walks every entry: properties per
-    object, property name length and pattern, string length (at any depth,
-    inside arrays too) and nesting depth (the entry object is level 1).
+    object, property name length and pattern, string length and characters
+    (at any depth, inside arrays too: no control, invisible or bidi
+    characters, see :func:`invisible_character`) and nesting depth (the
+    entry object is level 1).
     Raises :class:`~rar_provider.errors.AuthorizationDetailsProblem` whose
     description names the entry index and the JSON path of the offending
     value, e.g. ``authorization_details[0].instructedAmount.currency: string

@@ -171,9 +171,10 @@ def present_detail(
 ) -> list[Row]:
     """Rows describing one authorization detail for the consent page (RFC 9396 §3).
 
-    One row per property: in ``fields`` order when given (only those fields
-    the detail has; ``exclude`` is then not applied), else in the detail's
-    order without the ``exclude``\\ d ones. Scalars become strings (``true`` →
+    One row per property, in the detail's order without the ``exclude``\\ d
+    ones; with ``fields`` (an operator's choice), those fields come first in
+    that order and every other property follows, so no granted value is left
+    out (RFC 9396 §3). Scalars become strings (``true`` →
     "Yes", ``null`` → "—"), amounts "2,500.00 USD", objects child rows,
     arrays of plain values child rows with an empty label and
     ``is_list=True``, other arrays child rows labelled "1", "2", ….
@@ -183,8 +184,8 @@ def present_detail(
     :func:`humanize_key`'s.
     """
     labels = labels or {}
+    keys = [key for key in detail if key not in exclude]
     if fields is not None:
-        keys = [key for key in fields if key in detail]
-    else:
-        keys = [key for key in detail if key not in exclude]
+        chosen = [key for key in fields if key in detail]
+        keys = chosen + [key for key in keys if key not in chosen]
     return _rows(detail, keys, "", labels)

@@ -4,21 +4,38 @@ RFC 9396 §2 leaves the fields of each authorization details type to the
 type's definition; this server describes them with a JSON Schema per type.
 An entry that does not match is refused with ``invalid_authorization_details``
 (§5). Draft 2020-12 applies unless the schema's ``$schema`` names another
-draft; ``format`` is checked. Remote ``$ref``\\ s are never fetched.
+draft. Remote ``$ref``\\ s are never fetched.
+
+The semantics are the ones JSON Schema declares, not Python's:
+
+* ``pattern`` and ``patternProperties`` are ECMA-262 regular expressions
+  (Draft 2020-12 §6.4): they run on the ``regress`` engine, so ``$`` matches
+  only at the very end (under Python's ``re`` it also matches before a final
+  newline: ``"USD\\n"`` passed ``^[A-Z]{3}$``). A schema whose pattern is not
+  ECMA-262 is refused when it is registered.
+* ``format`` is asserted (not just annotated) with a format checker: ``uri``,
+  ``uri-reference``, ``email``, ``date``, ``date-time``, ``time``, ``uuid``,
+  ``ipv4``/``ipv6``, ``hostname``…, plus ``iban`` (ISO 13616 check digits).
+  A ``uri`` must also not use a scheme that runs code when followed
+  (``javascript:``, ``vbscript:``, ``data:``): this server's stricter reading.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
+import regress
+from jsonschema import FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.protocols import Validator
-from jsonschema.validators import Draft202012Validator, validator_for
+from jsonschema.validators import Draft202012Validator, extend, validator_for
 from referencing.exceptions import Unresolvable
+from stdnum import iban as iso13616
 
 from ..errors import AuthorizationDetailsProblem
 from .limits import ROOT, path_join
@@ -27,6 +44,63 @@ __all__ = ["check_schema_is_valid", "validate_against_schema"]
 
 #: Longest error message passed on to the client (jsonschema messages quote the offending value).
 MAX_MESSAGE_LENGTH = 300
+#: URI schemes refused by the ``uri`` format: following such a link runs code or hides content.
+SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "data"})
+
+
+@lru_cache(maxsize=512)
+def ecma_regex(pattern: str) -> regress.Regex:
+    """``pattern`` compiled as an ECMA-262 regular expression with the ``u`` flag.
+
+    Raises ``ValueError`` (``regress.RegressError``) when it is not one.
+    """
+    try:
+        return regress.Regex(pattern, flags="u")
+    except regress.RegressError as exc:
+        raise ValueError(f"{pattern!r} is not an ECMA-262 regular expression: {exc}") from exc
+
+
+def _search(pattern: str, text: str) -> bool:
+    return ecma_regex(pattern).find(text) is not None
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    """Draft 2020-12 §6.3.3 ``pattern``, with ECMA-262 semantics."""
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Validator, patterns: dict, instance: Any, schema: dict
+) -> Iterator[ValidationError]:
+    """Draft 2020-12 §10.3.2.2 ``patternProperties``, with ECMA-262 semantics."""
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for name, value in instance.items():
+            if _search(pattern, name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+def _is_safe_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return urlsplit(value).scheme.lower() not in SCRIPT_SCHEMES
+
+
+def _is_iban(value: object) -> bool:
+    return not isinstance(value, str) or iso13616.is_valid(value)
+
+
+@lru_cache(maxsize=8)
+def _strict(cls: type[Validator]) -> tuple[type[Validator], FormatChecker]:
+    """``cls`` with ECMA-262 patterns, and its format checker with ``iban`` and the safe ``uri``."""
+    strict = extend(cls, {"pattern": _pattern, "patternProperties": _pattern_properties})
+    checker = copy.deepcopy(cls.FORMAT_CHECKER)
+    uri, raises = checker.checkers.get("uri", (lambda value: True, ()))
+    checker.checkers["uri"] = (lambda value: uri(value) and _is_safe_uri(value), raises)
+    checker.checkers["iban"] = (_is_iban, ())
+    return strict, checker
 
 
 def _path(parts: Iterable[str | int]) -> str:
@@ -65,6 +139,30 @@ def check_schema_is_valid(schema: object) -> None:
         where = _path(exc.absolute_path)
         raise ValueError(f"{where}: {exc.message}" if where else exc.message) from exc
     _check_references(schema, schema, [])
+    _check_patterns(schema, [])
+
+
+def _check_patterns(node: object, path: list) -> None:
+    """Every ``pattern`` and ``patternProperties`` name must be an ECMA-262 regular expression."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _check_patterns(item, [*path, index])
+        return
+    if not isinstance(node, dict):
+        return
+    patterns = []
+    if isinstance(node.get("pattern"), str):
+        patterns.append((node["pattern"], [*path, "pattern"]))
+    if isinstance(node.get("patternProperties"), dict):
+        patterns += [(name, [*path, "patternProperties"]) for name in node["patternProperties"]]
+    for pattern, where in patterns:
+        try:
+            ecma_regex(pattern)
+        except ValueError as exc:
+            raise ValueError(f"{_path(where)}: {exc}") from exc
+    for key, value in node.items():
+        if key not in ("const", "enum", "examples", "default"):
+            _check_patterns(value, [*path, key])
 
 
 def _check_references(root: dict, node: object, path: list) -> None:
@@ -104,8 +202,8 @@ def _compiled(key: str) -> Validator:
     """A ready validator for the schema serialized as ``key`` (cached: schemas rarely change)."""
     schema = json.loads(key)
     check_schema_is_valid(schema)
-    cls = _validator_class(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    strict, format_checker = _strict(_validator_class(schema))
+    return strict(schema, format_checker=format_checker)
 
 
 def _shorten(message: str) -> str:
