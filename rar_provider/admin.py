@@ -72,7 +72,9 @@ class ResourceServerAdmin(admin.ModelAdmin):
                 ),
             },
         ),
+        (_("Introspection"), {"fields": ("introspection_clients",)}),
     )
+    filter_horizontal = ("introspection_clients",)
 
     @admin.display(description=_("types"))
     def type_count(self, obj) -> int:

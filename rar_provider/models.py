@@ -105,6 +105,16 @@ class ResourceServer(models.Model):
             "then carry only the approved ones."
         ),
     )
+    introspection_clients = models.ManyToManyField(
+        oauth2_settings.APPLICATION_MODEL,
+        blank=True,
+        related_name="rar_introspected_apis",
+        verbose_name=_("resource server clients"),
+        help_text=_(
+            "The clients this API authenticates with at the introspection endpoint: only they (and a "
+            "token's own client) learn anything about this API's tokens (RFC 7662 §4)."
+        ),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 

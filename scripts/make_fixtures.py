@@ -138,6 +138,15 @@ def main() -> None:
         authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
         redirect_uris="",
     )
+    # The Payments API's own credentials: it introspects the tokens issued for it (RFC 7662 §4).
+    payments_api = Application.objects.create(
+        name="Payments API (resource server)",
+        client_id="payments-api",
+        client_secret="payments-api-secret",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        redirect_uris="",
+    )
     api = ResourceServer.objects.create(
         name="Payments API",
         identifier="urn:demo:payments",
@@ -149,6 +158,7 @@ def main() -> None:
         consent_policy=ConsentPolicy.TRANSACTIONAL,
         allow_partial_approval=True,
     )
+    api.introspection_clients.add(payments_api)
     AuthorizationDetailType.objects.create(
         resource_server=api,
         type="money_transfer",

@@ -734,6 +734,13 @@ def test_resource_server_change_round_trip(staff, payments):
     payments.refresh_from_db()
     assert payments.name == "Payments API v2"
     assert AuthorizationDetailType.objects.filter(resource_server=payments, enabled=True).count() == 3
+    # The round trip keeps the API's resource server clients (they may introspect its tokens).
+    assert list(payments.introspection_clients.values_list("client_id", flat=True)) == ["payments-api"]
+
+
+def test_resource_server_clients_are_chosen_on_the_api_page(staff, payments):
+    html = staff.get(url(ResourceServer, "change", payments.pk)).content.decode()
+    assert 'name="introspection_clients"' in html and "Resource server clients" in html
 
 
 def test_resource_server_inline_disables_a_type(staff, payments):

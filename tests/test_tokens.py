@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from jwcrypto import jws
-from oauth2_provider.models import AccessToken, Grant, RefreshToken
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from rar_provider.models import AccessTokenFormat, CodeRedemption, ResourceServer
 
@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db
 
 INTROSPECT_URL = "/oauth/introspect"
 SERVICE = basic("demo-service", "demo-service-secret")
+#: The Payments API's own credentials: a resource server client of urn:demo:payments (RFC 7662 §4).
+PAYMENTS_API = basic("payments-api", "payments-api-secret")
 
 
 def claims_of(token: str) -> dict:
@@ -56,7 +58,7 @@ def refresh(client, refresh_token: str, auth=CONFIDENTIAL, **extra):
     return post_form(client, TOKEN_URL, data, **auth)
 
 
-def introspect(client, token: str, auth=SERVICE, **extra):
+def introspect(client, token: str, auth=PAYMENTS_API, **extra):
     return post_form(client, INTROSPECT_URL, {"token": token, **extra}, **auth)
 
 
@@ -387,8 +389,10 @@ def test_tok_04_active_token_carries_everything(client, issued, alice):
     assert data["iss"] == claims["iss"] == "http://127.0.0.1:8000"
 
 
-def test_tok_04_refresh_token_can_be_introspected(client, issued):
-    data = introspect(client, issued["refresh_token"], token_type_hint="refresh_token").json()
+def test_tok_04_refresh_token_can_be_introspected_by_its_client(client, issued):
+    data = introspect(
+        client, issued["refresh_token"], auth=CONFIDENTIAL, token_type_hint="refresh_token"
+    ).json()
     assert data["active"] is True
     assert data["token_type"] == "refresh_token"
     assert data["authorization_details"] == [MONEY_TRANSFER]
@@ -424,17 +428,21 @@ def test_tok_03_client_secret_in_the_body_works(client, issued):
         INTROSPECT_URL,
         {
             "token": issued["access_token"],
-            "client_id": "demo-service",
-            "client_secret": "demo-service-secret",
+            "client_id": "payments-api",
+            "client_secret": "payments-api-secret",
         },
     )
     assert response.json()["active"] is True
 
 
 def test_tok_03_bearer_with_introspection_scope(client, issued):
-    service_token = client_credentials(client, scope="introspection").json()["access_token"]
+    service_token = client_credentials(client, PAYMENTS_API, scope="introspection").json()["access_token"]
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {service_token}"}
     assert introspect(client, issued["access_token"], auth=bearer).json()["active"] is True
+    # The bearer's client is the caller: another client's introspection token learns nothing.
+    stranger = client_credentials(client, scope="introspection").json()["access_token"]
+    stranger_bearer = {"HTTP_AUTHORIZATION": f"Bearer {stranger}"}
+    assert introspect(client, issued["access_token"], auth=stranger_bearer).json() == {"active": False}
     other = client_credentials(client, scope="profile").json()["access_token"]
     response = introspect(client, issued["access_token"], auth={"HTTP_AUTHORIZATION": f"Bearer {other}"})
     assert error_of(response, 403)["error"] == "insufficient_scope"
@@ -470,3 +478,52 @@ def test_tok_03_token_parameter_is_required_once(client, data):
 
 def test_tok_03_get_is_not_allowed(client, issued):
     assert client.get(INTROSPECT_URL, {"token": issued["access_token"]}, **SERVICE).status_code == 405
+
+
+# -- TOK-08: introspection is scoped (RFC 7662 §4) ---------------------------------------------------
+
+
+@pytest.fixture
+def stranger(db):
+    """A brand-new confidential client with no relation to the Payments API."""
+    Application.objects.create(
+        name="Stranger",
+        client_id="stranger",
+        client_secret="stranger-secret",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+    )
+    return basic("stranger", "stranger-secret")
+
+
+@pytest.mark.parametrize("caller", ["demo-service", "stranger"])
+def test_tok_08_a_client_that_is_neither_the_tokens_nor_its_apis_learns_nothing(
+    client, issued, stranger, caller
+):
+    """Issue 10: any confidential client used to read alice's token, username and payment details."""
+    auth = SERVICE if caller == "demo-service" else stranger
+    for token, hint in ((issued["access_token"], "access_token"), (issued["refresh_token"], "refresh_token")):
+        response = introspect(client, token, auth=auth, token_type_hint=hint)
+        assert response.status_code == 200
+        assert response.json() == {"active": False}
+
+
+def test_tok_08_the_tokens_own_client_and_its_apis_resource_server_learn_about_it(client, issued):
+    assert introspect(client, issued["access_token"], auth=CONFIDENTIAL).json()["active"] is True
+    assert introspect(client, issued["access_token"], auth=PAYMENTS_API).json()["username"] == "alice"
+
+
+def test_tok_08_a_resource_server_of_another_api_learns_nothing(client, issued):
+    other = ResourceServer.objects.create(name="Other API", identifier="urn:demo:other")
+    other.introspection_clients.add(Application.objects.get(client_id="demo-service"))
+    assert introspect(client, issued["access_token"], auth=SERVICE).json() == {"active": False}
+    ResourceServer.objects.get(identifier="urn:demo:payments").introspection_clients.add(
+        Application.objects.get(client_id="demo-service")
+    )
+    assert introspect(client, issued["access_token"], auth=SERVICE).json()["active"] is True
+
+
+def test_tok_08_a_resource_server_does_not_introspect_refresh_tokens(client, issued):
+    """A refresh token is the client's alone: its API never needs to see it."""
+    response = introspect(client, issued["refresh_token"], auth=PAYMENTS_API, token_type_hint="refresh_token")
+    assert response.json() == {"active": False}

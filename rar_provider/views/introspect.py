@@ -2,8 +2,15 @@
 
 Only authenticated callers get an answer: a confidential client (HTTP Basic
 or ``client_secret`` in the body, RFC 7662 §2.1), or a bearer token with the
-``introspection`` scope (DOT's convention). An unknown, expired or revoked
-token is exactly ``{"active": false}`` (RFC 7662 §2.2).
+``introspection`` scope (DOT's convention; its client is then the caller). An
+unknown, expired or revoked token is exactly ``{"active": false}`` (RFC 7662 §2.2).
+
+RFC 7662 §4: the server decides what a caller may learn about a token. A caller
+learns about a token only when it is the token's own client, or — for an access
+token — one of the *resource server clients* registered on the token's API
+(``ResourceServer.introspection_clients``). Anyone else gets exactly
+``{"active": false}``, as for an unknown token, so a stranger cannot even tell
+that the token exists.
 """
 
 from __future__ import annotations
@@ -30,6 +37,22 @@ INACTIVE = {"active": False}
 
 def _timestamp(moment) -> int:
     return int(calendar.timegm(moment.utctimetuple()))
+
+
+def may_introspect(caller, token, *, access_token: bool) -> bool:
+    """RFC 7662 §4: may ``caller`` (an Application) learn about ``token``?
+
+    Its own client always may; a resource server client of the token's API may, for access tokens
+    only (a refresh token is the client's business alone). One query at most.
+    """
+    if token.application_id is not None and caller.pk == token.application_id:
+        return True
+    if not access_token:
+        return False
+    _details, resource_server = _details_of(token)
+    if resource_server is None:
+        return False
+    return resource_server.introspection_clients.filter(pk=caller.pk).exists()
 
 
 def _details_of(token) -> tuple[list[dict], object]:
@@ -64,28 +87,28 @@ def _common(token, issuer: str, token_type: str) -> dict:
     return data
 
 
-def introspect_access_token(value: str, issuer: str) -> dict | None:
+def introspect_access_token(value: str, issuer: str, caller) -> dict | None:
     token = (
         get_access_token_model()
         .objects.select_related("user", "application", "rar_details__resource_server")
         .filter(token_checksum=sha256_hex(value))
         .first()
     )
-    if token is None or token.is_expired():
+    if token is None or token.is_expired() or not may_introspect(caller, token, access_token=True):
         return None
     data = _common(token, issuer, "Bearer")
     data["exp"] = _timestamp(token.expires)
     return data
 
 
-def introspect_refresh_token(value: str, issuer: str) -> dict | None:
+def introspect_refresh_token(value: str, issuer: str, caller) -> dict | None:
     token = (
         get_refresh_token_model()
         .objects.select_related("user", "application", "rar_details__resource_server")
         .filter(token_checksum=sha256_hex(value), revoked__isnull=True)
         .first()
     )
-    if token is None:
+    if token is None or not may_introspect(caller, token, access_token=False):
         return None
     lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
     data = _common(token, issuer, "refresh_token")
@@ -106,7 +129,7 @@ class IntrospectionView(View):
 
     def post(self, request, *args, **kwargs):
         try:
-            self.authenticate(request)
+            caller = self.authenticate(request)
         except EndpointError as error:
             return error.response()
         values = request.POST.getlist("token")
@@ -122,24 +145,31 @@ class IntrospectionView(View):
         )
         issuer = rar_settings.issuer(request)
         for lookup in order:
-            data = lookup(values[0], issuer)
+            data = lookup(values[0], issuer, caller)
             if data is not None:
                 return self.respond(data)
         return self.respond(INACTIVE)
 
-    def authenticate(self, request) -> None:
+    def authenticate(self, request):
+        """The calling client (an Application), or ``EndpointError``."""
         authorization = request.META.get("HTTP_AUTHORIZATION", "")
         if authorization.lower().startswith("bearer "):
-            self.authenticate_bearer(authorization.split(" ", 1)[1].strip())
-            return
-        authenticate_client(request, get_server(), confidential_only=True)
+            return self.authenticate_bearer(authorization.split(" ", 1)[1].strip())
+        return authenticate_client(request, get_server(), confidential_only=True)
 
-    def authenticate_bearer(self, value: str) -> None:
-        token = get_access_token_model().objects.filter(token_checksum=sha256_hex(value)).first()
-        if token is None or token.is_expired():
+    def authenticate_bearer(self, value: str):
+        """The client of a bearer token with the ``introspection`` scope (DOT's convention)."""
+        token = (
+            get_access_token_model()
+            .objects.select_related("application")
+            .filter(token_checksum=sha256_hex(value))
+            .first()
+        )
+        if token is None or token.is_expired() or token.application is None:
             raise EndpointError("invalid_token", "The bearer token is not valid.", 401)
         if "introspection" not in token.scope.split():
             raise EndpointError("insufficient_scope", "The bearer token lacks the introspection scope.", 403)
+        return token.application
 
     @staticmethod
     def respond(data: dict) -> JsonResponse:
