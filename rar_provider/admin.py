@@ -4,12 +4,25 @@ look at pushed requests and the details carried by codes and tokens."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
-from django.utils.html import format_html
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from . import lifecycles
+from .admin_widgets import JSONEditor, PrettyJSONField, TypeChoiceField, TypesOfAPIWidget
+from .consent import build_detail_view
+from .details.sample import sample_detail
+from .details.schema import validate_against_schema
+from .errors import AuthorizationDetailsProblem
 from .models import (
     AccessTokenDetails,
     AuthorizationDetailType,
@@ -29,7 +42,45 @@ def _pretty_json(value) -> str:
     return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2))
 
 
-class AuthorizationDetailTypeInline(admin.TabularInline):
+class PlainHelpText:
+    """Help texts are plain text: escaped, so ``rar_provider/details/<type>.html`` shows as written.
+
+    (Django's admin renders ``help_text`` as HTML, which ate ``<type>``.)
+    """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and formfield.help_text:
+            formfield.help_text = escape(formfield.help_text)
+        return formfield
+
+
+class EndsWhatIsIssued:
+    """Delete confirmation lists the live authorizations the deletion ends; a message says what was ended.
+
+    The ending itself is done by :mod:`.lifecycles`' signal handlers, whatever deletes.
+    """
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        ended = lifecycles.what_deleting_ends(objs)
+        if ended:
+            heading = _("Live authorizations this ends (revoked and kept for the record, not deleted)")
+            deleted = [*deleted, heading, ended.summary()]
+        return deleted, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        ended = lifecycles.what_deleting_ends([obj])
+        super().delete_model(request, obj)
+        self.message_user(request, lifecycles.describe(ended), messages.WARNING if ended else messages.INFO)
+
+    def delete_queryset(self, request, queryset):
+        ended = lifecycles.what_deleting_ends(list(queryset))
+        super().delete_queryset(request, queryset)
+        self.message_user(request, lifecycles.describe(ended), messages.WARNING if ended else messages.INFO)
+
+
+class AuthorizationDetailTypeInline(PlainHelpText, admin.TabularInline):
     model = AuthorizationDetailType
     fields = ("type", "label", "enabled")
     extra = 0
@@ -37,7 +88,7 @@ class AuthorizationDetailTypeInline(admin.TabularInline):
 
 
 @admin.register(ResourceServer)
-class ResourceServerAdmin(admin.ModelAdmin):
+class ResourceServerAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
     list_display = (
         "name",
         "identifier",
@@ -79,7 +130,7 @@ class ResourceServerAdmin(admin.ModelAdmin):
         return obj.detail_types.count()
 
 
-class DisplayFieldInline(admin.TabularInline):
+class DisplayFieldInline(PlainHelpText, admin.TabularInline):
     """Presentation without code: the fields the generic partial shows, in order, with their labels."""
 
     model = DisplayField
@@ -90,24 +141,147 @@ class DisplayFieldInline(admin.TabularInline):
     )
 
 
+class AuthorizationDetailTypeForm(forms.ModelForm):
+    json_schema = PrettyJSONField(
+        label=_("JSON Schema"),
+        required=False,
+        help_text=AuthorizationDetailType._meta.get_field("json_schema").help_text,
+    )
+
+    class Meta:
+        model = AuthorizationDetailType
+        fields = (
+            "resource_server",
+            "type",
+            "enabled",
+            "label",
+            "description",
+            "template_name",
+            "json_schema",
+        )
+
+    def clean_json_schema(self):
+        value = self.cleaned_data["json_schema"]
+        return {} if value is None else value
+
+
 @admin.register(AuthorizationDetailType)
-class AuthorizationDetailTypeAdmin(admin.ModelAdmin):
+class AuthorizationDetailTypeAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
+    form = AuthorizationDetailTypeForm
     list_display = ("type", "label", "resource_server", "enabled", "updated")
     list_filter = ("enabled", "resource_server")
     search_fields = ("type", "label", "description", "resource_server__identifier")
     list_select_related = ("resource_server",)
-    fieldsets = (
-        (None, {"fields": ("resource_server", "type", "enabled")}),
-        (_("Shown to end users"), {"fields": ("label", "description", "template_name")}),
-        (_("Validation"), {"fields": ("json_schema",)}),
-    )
+    readonly_fields = ("live_preview",)
     inlines = [DisplayFieldInline]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ("resource_server", "type", "enabled")}),
+            (_("Shown to end users"), {"fields": ("label", "description", "template_name")}),
+            (_("Validation"), {"fields": ("json_schema",)}),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (
+                    _("Preview of the consent page"),
+                    {
+                        "fields": ("live_preview",),
+                        "description": _(
+                            "How a user sees one entry of this type, with the saved label, fields and "
+                            "template. Edit the sample to try other values; save to preview other settings."
+                        ),
+                    },
+                )
+            )
+        return fieldsets
+
+    @admin.display(description=_("live preview"))
+    def live_preview(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        sample = sample_detail(obj.type, obj.json_schema)
+        base = reverse("admin:rar_provider_authorizationdetailtype_preview", args=[obj.pk])
+        editor = JSONEditor({"id": "rar-preview-sample", "rows": 12}).render(
+            "", json.dumps(sample, indent=2, ensure_ascii=False)
+        )
+        return format_html(
+            '<div class="rar-preview"><label for="rar-preview-sample">{}</label>{}'
+            '<iframe id="rar-preview-frame" title="{}" src="{}?{}" data-base="{}"></iframe></div>',
+            _("Sample entry (JSON)"),
+            editor,
+            _("Consent page preview"),
+            base,
+            urlencode({"detail": json.dumps(sample, separators=(",", ":"), ensure_ascii=False)}),
+            base,
+        )
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(xframe_options_sameorigin(self.preview_view))
+        return [
+            path("<path:object_id>/preview/", preview, name="rar_provider_authorizationdetailtype_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, object_id):
+        """GET ``?detail=<JSON>``: the entry rendered as on the consent page (same partials), with any
+        problem a real request would meet (not JSON, not an object, not matching the schema)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404("No such type.")
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        problems = []
+        detail = sample_detail(obj.type, obj.json_schema)
+        raw = request.GET.get("detail")
+        if raw is not None:
+            try:
+                given = json.loads(raw)
+            except ValueError as exc:
+                problems.append(_("The sample is not valid JSON: %(problem)s") % {"problem": exc})
+            else:
+                if isinstance(given, dict):
+                    detail = given
+                else:
+                    problems.append(_("An entry is a JSON object; showing the sample built from the schema."))
+        if detail.get("type") != obj.type:
+            problems.append(
+                _("The entry's type must be %(type)s; the preview uses it.") % {"type": json.dumps(obj.type)}
+            )
+            detail = {**detail, "type": obj.type}
+        try:
+            validate_against_schema(0, detail, obj.json_schema)
+        except AuthorizationDetailsProblem as problem:
+            problems.append(
+                _("A request with this entry would be refused: %(why)s") % {"why": problem.description}
+            )
+        return TemplateResponse(
+            request,
+            "rar_provider/admin/preview.html",
+            {"item": build_detail_view(0, detail, obj), "problems": problems, "detail_type": obj},
+        )
 
 
 class ClientGrantForm(forms.ModelForm):
+    detail_types = TypeChoiceField(
+        queryset=AuthorizationDetailType.objects.select_related("resource_server").order_by(
+            "resource_server__name", "type"
+        ),
+        required=False,
+        widget=TypesOfAPIWidget(attrs={"class": "rar-type-choices"}),
+        label=_("allowed types"),
+        help_text=_("Only the chosen API's types are listed."),
+    )
+
     class Meta:
         model = ClientGrant
         fields = ("resource_server", "detail_types")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.resource_server_id and not self.is_bound:
+            field = self.fields["detail_types"]
+            field.queryset = field.queryset.filter(resource_server_id=self.instance.resource_server_id)
 
     def clean(self):
         cleaned = super().clean()
@@ -121,15 +295,14 @@ class ClientGrantForm(forms.ModelForm):
         return cleaned
 
 
-class ClientGrantInline(admin.StackedInline):
+class ClientGrantInline(PlainHelpText, admin.StackedInline):
     model = ClientGrant
     form = ClientGrantForm
     extra = 0
-    filter_horizontal = ("detail_types",)
 
 
 @admin.register(ClientPolicy)
-class ClientPolicyAdmin(admin.ModelAdmin):
+class ClientPolicyAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
     list_display = ("application", "require_pushed_authorization_requests", "granted_apis", "updated")
     list_filter = ("require_pushed_authorization_requests",)
     search_fields = ("application__name", "application__client_id")
