@@ -1,4 +1,4 @@
-""""Your authorizations" at scale (issue 8, example 10): paginated, newest first, filtered by state,
+""" "Your authorizations" at scale (issue 8, example 10): paginated, newest first, filtered by state,
 one-time consents shown as used, a distinct accessible name on every Revoke button, and a query
 count that does not grow with the number of consents."""
 
@@ -109,7 +109,9 @@ def test_each_revoke_button_says_which_authorization_it_ends(alice_client, alice
     names = revoke_names(alice_client.get(URL).content.decode())
     assert len(names) == 4 and len(set(names)) == 4
     newest = made[-1]
-    assert names[0].startswith(f"Revoke authorization {newest.pk}: Demo Bank App, Payments API, Money transfer")
+    assert names[0].startswith(
+        f"Revoke authorization {newest.pk}: Demo Bank App, Payments API, Money transfer"
+    )
     assert f"Reference {newest.pk}" in alice_client.get(URL).content.decode()  # the number is visible too
 
 

@@ -349,7 +349,8 @@ def test_authorizations_page_lists_and_revokes(alice_client, standard):
     page = alice_client.get(AUTHORIZATIONS_URL)
     html = page.content.decode()
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
-    assert [(e.consent.pk, e.state) for e in page.context["entries"]] == [(Consent.objects.get().pk, "active")]
+    shown = [(e.consent.pk, e.state) for e in page.context["entries"]]
+    assert shown == [(Consent.objects.get().pk, "active")]
     # Rendered with the same partial as the consent page.
     assert "rar_provider/details/money_transfer.html" in [t.name for t in page.templates]
     assert "2,500.00 USD" in html and "Hanna Herwitz" in html and "Demo Bank App" in html

@@ -59,7 +59,10 @@ def payments() -> ResourceServer:
 def other_api() -> ResourceServer:
     """A second API with one type, so a test can see that what is not concerned stays."""
     api = ResourceServer.objects.create(
-        name="Notes API", identifier="urn:test:notes", user_access_policy="allow_all", consent_policy="standard"
+        name="Notes API",
+        identifier="urn:test:notes",
+        user_access_policy="allow_all",
+        consent_policy="standard",
     )
     AuthorizationDetailType.objects.create(resource_server=api, type="note", label="Note", json_schema={})
     return api
@@ -191,7 +194,9 @@ def test_disabling_a_type_in_admin_ends_what_carries_it(alice_client, staff, pay
     transfer = tokens(alice_client, [MONEY_TRANSFER])
     information = tokens(alice_client, [ACCOUNT_INFORMATION])
     money_transfer = payments.detail_types.get(type="money_transfer")
-    form = staff.get(admin_url(AuthorizationDetailType, "change", money_transfer.pk)).context["adminform"].form
+    form = (
+        staff.get(admin_url(AuthorizationDetailType, "change", money_transfer.pk)).context["adminform"].form
+    )
     data = {
         name: json.dumps(value, indent=2) if name == "json_schema" else value
         for name, value in form.initial.items()
