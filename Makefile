@@ -51,8 +51,15 @@ demo-reset: install
 	$(BIN)/python manage.py rar_demo_load --reset
 	$(BIN)/python manage.py runserver $(DEMO_ADDRESS)
 
+## axe: axe-core from npm, for the accessibility checks of the browser tests (kept in .venv, not committed)
+AXE_VERSION := 4.14.1
+AXE_JS      := $(VENV)/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
+axe: $(AXE_JS)
+
 ## make test: install (if needed), lint, run the whole suite
-test: install browser
+test: install browser axe
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/pytest

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from . import lifecycles
-from .admin_widgets import JSONEditor, PrettyJSONField, TypeChoiceField, TypesOfAPIWidget
+from .admin_widgets import ASSETS, JSONEditor, PrettyJSONField, TypeChoiceField, TypesOfAPIWidget
 from .consent import build_detail_view
 from .details.sample import sample_detail
 from .details.schema import validate_against_schema
@@ -38,11 +38,26 @@ from .models import (
 )
 
 
+def _short_time(moment) -> str:
+    """``2026-11-30 06:05``: a narrow column (lists fit 1280 px), in the current time zone."""
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
 def _pretty_json(value) -> str:
     return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2))
 
 
-class PlainHelpText:
+class WithAssets:
+    """Our admin CSS and JS (``rar_provider/admin/``) on every page of our models: lists that fit, editors."""
+
+    @property
+    def media(self):
+        return super().media + ASSETS
+
+
+class PlainHelpText(WithAssets):
     """Help texts are plain text: escaped, so ``rar_provider/details/<type>.html`` shows as written.
 
     (Django's admin renders ``help_text`` as HTML, which ate ``<type>``.)
@@ -89,16 +104,8 @@ class AuthorizationDetailTypeInline(PlainHelpText, admin.TabularInline):
 
 @admin.register(ResourceServer)
 class ResourceServerAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
-    list_display = (
-        "name",
-        "identifier",
-        "user_access_policy",
-        "client_access_policy",
-        "consent_policy",
-        "access_token_format",
-        "allow_partial_approval",
-        "type_count",
-    )
+    # Short column headings and values: the list fits 1280 px beside admin's sidebar and filters.
+    list_display = ("name", "identifier", "users", "clients", "consent", "tokens", "type_count")
     list_filter = (
         "user_access_policy",
         "client_access_policy",
@@ -124,6 +131,22 @@ class ResourceServerAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
             },
         ),
     )
+
+    @admin.display(description=_("users"), ordering="user_access_policy")
+    def users(self, obj) -> str:
+        return obj.get_user_access_policy_display()
+
+    @admin.display(description=_("clients"), ordering="client_access_policy")
+    def clients(self, obj) -> str:
+        return obj.get_client_access_policy_display()
+
+    @admin.display(description=_("consent"), ordering="consent_policy")
+    def consent(self, obj) -> str:
+        return obj.get_consent_policy_display()
+
+    @admin.display(description=_("tokens"), ordering="access_token_format")
+    def tokens(self, obj) -> str:
+        return obj.get_access_token_format_display()
 
     @admin.display(description=_("types"))
     def type_count(self, obj) -> int:
@@ -168,12 +191,16 @@ class AuthorizationDetailTypeForm(forms.ModelForm):
 @admin.register(AuthorizationDetailType)
 class AuthorizationDetailTypeAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
     form = AuthorizationDetailTypeForm
-    list_display = ("type", "label", "resource_server", "enabled", "updated")
+    list_display = ("type", "label", "api", "enabled")
     list_filter = ("enabled", "resource_server")
     search_fields = ("type", "label", "description", "resource_server__identifier")
     list_select_related = ("resource_server",)
     readonly_fields = ("live_preview",)
     inlines = [DisplayFieldInline]
+
+    @admin.display(description=_("API"), ordering="resource_server__name")
+    def api(self, obj) -> str:
+        return obj.resource_server.name
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -303,11 +330,17 @@ class ClientGrantInline(PlainHelpText, admin.StackedInline):
 
 @admin.register(ClientPolicy)
 class ClientPolicyAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
-    list_display = ("application", "require_pushed_authorization_requests", "granted_apis", "updated")
+    list_display = ("application", "par_required", "granted_apis")
     list_filter = ("require_pushed_authorization_requests",)
     search_fields = ("application__name", "application__client_id")
     raw_id_fields = ("application",)
     inlines = [ClientGrantInline]
+
+    @admin.display(
+        description=_("PAR required"), boolean=True, ordering="require_pushed_authorization_requests"
+    )
+    def par_required(self, obj) -> bool:
+        return obj.require_pushed_authorization_requests
 
     @admin.display(description=_("APIs granted"))
     def granted_apis(self, obj) -> str:
@@ -335,16 +368,8 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(PushedAuthorizationRequest)
-class PushedAuthorizationRequestAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "application",
-        "resource_server",
-        "types",
-        "created_at",
-        "expires_at",
-        "consumed_at",
-    )
+class PushedAuthorizationRequestAdmin(WithAssets, admin.ModelAdmin):
+    list_display = ("id", "application", "api", "types", "pushed", "state")
     list_filter = (StateFilter, "resource_server", "application")
     search_fields = ("application__name", "application__client_id", "reference_hash")
     list_select_related = ("application", "resource_server")
@@ -365,6 +390,20 @@ class PushedAuthorizationRequestAdmin(admin.ModelAdmin):
     def types(self, obj) -> str:
         return ", ".join(obj.detail_types)
 
+    @admin.display(description=_("API"), ordering="resource_server__name")
+    def api(self, obj) -> str:
+        return obj.resource_server.name if obj.resource_server else "-"
+
+    @admin.display(description=_("pushed at"), ordering="created_at")
+    def pushed(self, obj) -> str:
+        return _short_time(obj.created_at)
+
+    @admin.display(description=_("state"))
+    def state(self, obj) -> str:
+        if obj.consumed_at:
+            return _("Used")
+        return _("Expired, unused") if obj.is_expired else _("Pending")
+
     @admin.display(description=_("parameters"))
     def parameters_pretty(self, obj) -> str:
         return _pretty_json(obj.parameters)
@@ -380,8 +419,13 @@ class PushedAuthorizationRequestAdmin(admin.ModelAdmin):
         return False
 
 
-class IssuedDetailsAdmin(admin.ModelAdmin):
+class IssuedDetailsAdmin(WithAssets, admin.ModelAdmin):
     list_filter = ("resource_server",)
+
+    @admin.display(description=_("API"), ordering="resource_server__name")
+    def api(self, obj) -> str:
+        return obj.resource_server.name if obj.resource_server else "-"
+
     readonly_fields = ("resource_server", "details_pretty")
     exclude = ("authorization_details",)
 
@@ -401,7 +445,7 @@ class IssuedDetailsAdmin(admin.ModelAdmin):
 
 
 @admin.register(CodeRedemption)
-class CodeRedemptionAdmin(admin.ModelAdmin):
+class CodeRedemptionAdmin(WithAssets, admin.ModelAdmin):
     """Read-only: which codes were exchanged, and which were replayed (RFC 6749 §4.1.2)."""
 
     list_display = ("code_hash_prefix", "application", "redeemed_at", "replayed_at")
@@ -424,7 +468,7 @@ class CodeRedemptionAdmin(admin.ModelAdmin):
 @admin.register(AccessTokenDetails)
 class AccessTokenDetailsAdmin(IssuedDetailsAdmin):
     # Never show the token itself: DOT's __str__ is the raw token value.
-    list_display = ("id", "access_token_id", "user", "client", "resource_server", "types")
+    list_display = ("id", "user", "client", "api", "types")
     exclude = ("authorization_details", "access_token")
     list_select_related = ("access_token__user", "access_token__application", "resource_server")
     search_fields = ("access_token__user__username", "access_token__application__name")
@@ -440,29 +484,34 @@ class AccessTokenDetailsAdmin(IssuedDetailsAdmin):
 
 @admin.register(RefreshTokenDetails)
 class RefreshTokenDetailsAdmin(IssuedDetailsAdmin):
-    list_display = ("id", "refresh_token_id", "resource_server", "types")
+    list_display = ("id", "refresh_token_id", "api", "types")
     exclude = ("authorization_details", "refresh_token")
     list_select_related = ("refresh_token", "resource_server")
     search_fields = ("refresh_token__user__username", "refresh_token__application__name")
 
 
 class ConsentStateFilter(admin.SimpleListFilter):
+    """The states of "Your authorizations" (:func:`.consents.with_state`), and ``live``."""
+
     title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return (("live", _("Live")), ("expired", _("Expired")), ("revoked", _("Revoked")))
+        return (
+            ("active", _("Active")),
+            ("used", _("Used (one-time)")),
+            ("expired", _("Expired")),
+            ("revoked", _("Revoked")),
+            ("live", _("Live (not revoked, not expired)")),
+        )
 
     def queryset(self, request, queryset):
         from django.utils import timezone
 
-        now = timezone.now()
         if self.value() == "live":
-            return queryset.live(now)
-        if self.value() == "expired":
-            return queryset.filter(revoked__isnull=True, expires__lte=now)
-        if self.value() == "revoked":
-            return queryset.filter(revoked__isnull=False)
+            return queryset.live(timezone.now())
+        if self.value() in ("active", "used", "expired", "revoked"):
+            return queryset.filter(state=self.value())
         return queryset
 
 
@@ -522,21 +571,10 @@ class ConsentIssueInline(admin.TabularInline):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(WithAssets, admin.ModelAdmin):
     """Consents and the grants (codes, tokens) issued under them; revoke in bulk."""
 
-    list_display = (
-        "id",
-        "user",
-        "application",
-        "resource_server",
-        "types",
-        "reusable",
-        "created",
-        "expires",
-        "revoked",
-        "live_tokens",
-    )
+    list_display = ("id", "user", "application", "api", "types", "created_short", "state")
     list_filter = (
         ("user", admin.RelatedOnlyFieldListFilter),
         ("application", admin.RelatedOnlyFieldListFilter),
@@ -567,6 +605,28 @@ class ConsentAdmin(admin.ModelAdmin):
     @admin.display(description=_("authorization details"))
     def details_pretty(self, obj) -> str:
         return _pretty_json(obj.authorization_details)
+
+    def get_queryset(self, request):
+        from .consents import with_state
+
+        return with_state(super().get_queryset(request))
+
+    @admin.display(description=_("API"), ordering="resource_server__name")
+    def api(self, obj) -> str:
+        return obj.resource_server.name if obj.resource_server else obj.api_name or "-"
+
+    @admin.display(description=_("created"), ordering="created")
+    def created_short(self, obj) -> str:
+        return _short_time(obj.created)
+
+    @admin.display(description=_("state"), ordering="state")
+    def state(self, obj) -> str:
+        return {
+            "active": _("Active"),
+            "used": _("Used"),
+            "revoked": _("Revoked"),
+            "expired": _("Expired"),
+        }.get(obj.state, obj.state)
 
     @admin.display(description=_("live codes and access tokens"))
     def live_tokens(self, obj) -> int:
