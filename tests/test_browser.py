@@ -202,6 +202,10 @@ def test_script_in_a_detail_is_shown_as_text(site, browser, request):
 
 
 def test_your_authorizations_page_revokes_a_grant(site, browser, request):
+    # A standard (reusable) consent stays revocable after its code is used; a transactional one is "Used".
+    from rar_provider.models import ResourceServer
+
+    ResourceServer.objects.filter(identifier="urn:demo:payments").update(consent_policy="standard")
     verifier, _ = start_pushed(site, browser, [MONEY_TRANSFER])
     log_in(browser)
     wait_for(browser, "button[name=decision]")
@@ -213,7 +217,10 @@ def test_your_authorizations_page_revokes_a_grant(site, browser, request):
     entry = wait_for(browser, "section[id^=authorization-]")
     assert "Hanna Herwitz" in entry.text and "2,500.00 USD" in entry.text and "Active" in entry.text
     shot(browser, request, "1-authorizations")
-    entry.find_element(By.XPATH, ".//button[normalize-space()='Revoke']").click()
+    button = entry.find_element(By.CSS_SELECTOR, "button.danger")
+    assert button.accessible_name.startswith("Revoke authorization ")
+    assert "Demo Bank App, Payments API, Money transfer" in button.accessible_name
+    button.click()
     status = wait_for(browser, "[role=status]")
     assert "You revoked the authorization you gave Demo Bank App." in status.text
     entry = browser.find_element(By.CSS_SELECTOR, "section[id^=authorization-]")
