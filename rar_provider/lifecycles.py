@@ -267,6 +267,7 @@ def _keep_without_grant(grant: ClientGrant) -> Keep:
 _WATCHED = {
     ResourceServer: ("user_access_policy", "client_access_policy"),
     AuthorizationDetailType: ("enabled", "type", "resource_server_id"),
+    ClientGrant: ("resource_server_id",),
 }
 
 
@@ -287,6 +288,10 @@ def _recheck_after_save(sender, instance, created=False, raw=False, **kwargs) ->
         return
     if sender is ResourceServer:
         _end_now(lambda: no_longer_allowed(instance))
+    elif sender is ClientGrant:  # moved to another API: the old API's grants of this client are re-checked
+        old_api = ResourceServer.objects.filter(pk=stored["resource_server_id"]).first()
+        if old_api is not None:
+            _end_now(lambda: no_longer_allowed(old_api, instance.policy.application_id))
     else:
         api_ids = {stored["resource_server_id"], instance.resource_server_id}
         for api in ResourceServer.objects.filter(pk__in=api_ids):

@@ -318,3 +318,11 @@ def test_deleting_a_user_or_a_client_takes_their_grants_with_them(alice_client, 
     answer = post_form(staff, "/oauth/introspect", {"token": machine}, **CONFIDENTIAL)
     assert answer.json() == {"active": False}
     assert not AccessToken.objects.exists()
+
+
+def test_moving_a_client_grant_to_another_api_ends_what_the_old_one_allowed(client, other_api, payments):
+    machine = service_token(client)
+    grant = ClientGrant.objects.get(policy__application__client_id="demo-service")
+    grant.resource_server = other_api
+    grant.save()
+    assert introspect(client, machine) == {"active": False}
