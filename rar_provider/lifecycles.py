@@ -299,8 +299,16 @@ def _recheck_after_save(sender, instance, created=False, raw=False, **kwargs) ->
 
 
 def _api_deleted(sender, instance, **kwargs) -> None:
-    """pre_delete of an API: the links from details rows and consents still point at it here."""
+    """pre_delete of an API: the links from details rows and consents still point at it here.
+
+    The API's row is locked first, so a token being issued for it meanwhile either committed
+    before (and is found and ended here) or fails its foreign key check after the deletion. Every
+    link is then cleared here, including rows added since admin collected what to update.
+    """
+    ResourceServer.objects.select_for_update().filter(pk=instance.pk).first()
     end(issued_under(instance))
+    for model in (Consent, CodeDetails, AccessTokenDetails, RefreshTokenDetails, PushedAuthorizationRequest):
+        model.objects.filter(resource_server=instance).update(resource_server=None)
 
 
 def _type_or_grant_deleted(sender, instance, **kwargs) -> None:
