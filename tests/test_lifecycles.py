@@ -326,3 +326,17 @@ def test_moving_a_client_grant_to_another_api_ends_what_the_old_one_allowed(clie
     grant.resource_server = other_api
     grant.save()
     assert introspect(client, machine) == {"active": False}
+
+
+def test_bulk_delete_of_apis_lists_and_ends_what_each_issued(alice_client, staff, payments, other_api):
+    granted = tokens(alice_client, [MONEY_TRANSFER])
+    elsewhere = tokens(alice_client, [NOTE], audience=other_api.identifier)
+    changelist = admin_url(ResourceServer, "changelist")
+    selected = {"action": "delete_selected", "_selected_action": [payments.pk, other_api.pk]}
+    confirm = staff.post(changelist, selected).content.decode()
+    assert "2 consents are revoked" in confirm and "2 access tokens are revoked" in confirm
+    done = staff.post(changelist, {**selected, "post": "yes"}, follow=True).content.decode()
+    assert "Ended what was issued under it: 2 consents are revoked" in done
+    assert not ResourceServer.objects.exists()
+    assert_ended(alice_client, granted)
+    assert_ended(alice_client, elsewhere)
