@@ -84,7 +84,7 @@ class Issued:
         }
 
     def summary(self) -> list[str]:
-        """Plain-English lines, one per kind that is not empty ("2 consents will be revoked")."""
+        """Plain-English lines, one per kind that is not empty ("2 consents are revoked")."""
         counts = self.counts()
         texts = {
             "consents": ngettext(
