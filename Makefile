@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # apt-get needs root: CI runs as root; elsewhere sudo is used.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint install browser migrate fixtures keys serve clean
+.PHONY: demo demo-reset test lint install browser migrate fixtures keys serve clean axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,19 +28,38 @@ browser:
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo data goes into an empty database only: what an operator changed in admin is kept.
 fixtures: migrate
-	$(BIN)/python manage.py loaddata fixtures/*.json
+	$(BIN)/python manage.py rar_demo_load --if-empty
 
 # The demo's JWT signing key (kept across runs; RAR_SIGNING_KEYS_FILE overrides the path).
 keys: install
 	$(BIN)/python manage.py rar_generate_key --jwks-file $${RAR_SIGNING_KEYS_FILE:-var/signing-keys.json} --if-missing
 
-## make demo: install, migrate, load the demo data and serve http://127.0.0.1:8000
-demo: keys fixtures
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+## make demo: install, migrate, load the demo data (into an empty database only), serve http://127.0.0.1:8000
+## make demo-reset: the same, from an emptied database with the demo data loaded afresh
+# The address is checked first: a second `make demo` says it is running and changes nothing.
+DEMO_ADDRESS := 127.0.0.1:8000
+demo: install
+	@$(BIN)/python manage.py rar_demo_port $(DEMO_ADDRESS)
+	@$(MAKE) --no-print-directory keys fixtures
+	$(BIN)/python manage.py runserver $(DEMO_ADDRESS)
+
+demo-reset: install
+	@$(BIN)/python manage.py rar_demo_port $(DEMO_ADDRESS)
+	@$(MAKE) --no-print-directory keys migrate
+	$(BIN)/python manage.py rar_demo_load --reset
+	$(BIN)/python manage.py runserver $(DEMO_ADDRESS)
+
+## axe: axe-core from npm, for the accessibility checks of the browser tests (kept in .venv, not committed)
+AXE_VERSION := 4.14.1
+AXE_JS      := $(VENV)/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
+axe: $(AXE_JS)
 
 ## make test: install (if needed), lint, run the whole suite
-test: install browser
+test: install browser axe
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	$(BIN)/pytest

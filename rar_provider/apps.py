@@ -9,3 +9,6 @@ class RarProviderConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .lifecycles import connect
+
+        connect()  # ends what was issued under a deleted or disabled API, type, client grant or user

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from oauth2_provider.models import get_grant_model
 
@@ -103,9 +103,54 @@ def link_token(request, *, access_token=None, refresh_token=None) -> None:
         ConsentIssue.objects.create(
             consent_id=consent_id, access_token=access_token, refresh_token=refresh_token
         )
+        if access_token is not None:  # the code was exchanged: a one-time consent is now used
+            Consent.objects.filter(pk=consent_id, used__isnull=True).update(used=timezone.now())
 
 
 # -- what is live, and revocation ------------------------------------------------------------------------
+
+#: The states of a consent, as the user's list names them.
+ACTIVE, USED, REVOKED, EXPIRED = "active", "used", "revoked", "expired"
+STATES = (ACTIVE, USED, REVOKED, EXPIRED)
+
+
+def with_state(queryset, now=None):
+    """Annotate each consent with ``state`` (one of :data:`STATES`), computed in SQL.
+
+    * ``revoked``: the user or an operator revoked it (or what it was for was deleted);
+    * ``used``: a one-time consent (``transactional`` API, not reusable) whose code was exchanged:
+      it cannot be used again, so there is nothing left to revoke;
+    * ``active``: a reusable consent not yet expired, or with live tokens or an unrevoked refresh
+      token; a one-time consent whose code is not exchanged yet and still valid;
+    * ``expired``: everything else (a reusable consent past its lifetime with nothing live, a
+      one-time consent whose code expired unused).
+
+    The same in SQL for every row: filtering and paginating by state cost no extra query per row.
+    """
+    now = now or timezone.now()
+    issues = ConsentIssue.objects.filter(consent=OuterRef("pk"))
+    live_code = Exists(issues.filter(grant__expires__gt=now))
+    live_token = Exists(
+        issues.filter(
+            Q(access_token__expires__gt=now)
+            | Q(grant__expires__gt=now)
+            | Q(refresh_token__isnull=False, refresh_token__revoked__isnull=True)
+        )
+    )
+    unexpired = Q(expires__isnull=True) | Q(expires__gt=now)
+    return queryset.annotate(
+        state=Case(
+            When(revoked__isnull=False, then=Value(REVOKED)),
+            When(Q(reusable=False, used__isnull=False), then=Value(USED)),
+            When(Q(reusable=False) & Q(live_code), then=Value(ACTIVE)),
+            When(Q(reusable=True) & (unexpired | Q(live_token)), then=Value(ACTIVE)),
+            default=Value(EXPIRED),
+            output_field=CharField(),
+        )
+    )
+
+
+# -- revocation ------------------------------------------------------------------------
 
 
 def live_token_count(consent: Consent) -> int:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.settings import oauth2_settings
 
@@ -23,24 +24,34 @@ from .partials import validate_template_name
 
 
 class AccessPolicy(models.TextChoices):
-    """Who may request an API's types (the reference product's ``subject_type_authorization``)."""
+    """Who may request an API's types (the reference product's ``subject_type_authorization``).
 
-    ALLOW_ALL = "allow_all", _("Allow all: every client may request every enabled type")
-    REQUIRE_CLIENT_GRANT = "require_client_grant", _("Require a client grant listing the allowed types")
-    DENY_ALL = "deny_all", _("Deny all: no client may request this API's types")
+    Labels are short (list pages and filters show them); the fields' help texts explain them.
+    """
+
+    ALLOW_ALL = "allow_all", _("Allow all")
+    REQUIRE_CLIENT_GRANT = "require_client_grant", _("Client grant required")
+    DENY_ALL = "deny_all", _("Deny all")
 
 
 class ConsentPolicy(models.TextChoices):
-    STANDARD = "standard", _("Standard: a stored consent covering the request may be reused")
-    TRANSACTIONAL = "transactional", _("Transactional: every request is consented afresh")
+    STANDARD = "standard", _("Standard")
+    TRANSACTIONAL = "transactional", _("Transactional")
 
 
 class AccessTokenFormat(models.TextChoices):
     """What an API's access tokens look like (the reference product's ``token_format``)."""
 
-    OPAQUE = "opaque", _("Opaque: a random string; the API introspects it (RFC 7662)")
-    JWT = "jwt", _("JWT: signed by this server (RFC 9068), verified by the API with the JWKS")
-    JWE = "jwe", _("JWE: the signed JWT encrypted to the API's public key (RFC 7516)")
+    OPAQUE = "opaque", _("Opaque")
+    JWT = "jwt", _("JWT")
+    JWE = "jwe", _("JWE")
+
+
+#: The help text of both access policy fields: what each short choice label means.
+ACCESS_POLICY_HELP = _(
+    "Allow all: every client may request every enabled type. Client grant required: only the types "
+    "the client's grant for this API lists. Deny all: no client may request this API's types."
+)
 
 
 class ResourceServer(models.Model):
@@ -59,23 +70,43 @@ class ResourceServer(models.Model):
         max_length=32,
         choices=AccessPolicy.choices,
         default=AccessPolicy.ALLOW_ALL,
-        help_text=_("Applies to requests made on behalf of a user (authorization code flow)."),
+        help_text=format_lazy(
+            "{} {}",
+            _("Applies to requests made on behalf of a user (authorization code flow)."),
+            ACCESS_POLICY_HELP,
+        ),
     )
     client_access_policy = models.CharField(
         _("client access policy"),
         max_length=32,
         choices=AccessPolicy.choices,
         default=AccessPolicy.REQUIRE_CLIENT_GRANT,
-        help_text=_("Applies to requests a client makes for itself (client credentials flow)."),
+        help_text=format_lazy(
+            "{} {}",
+            _("Applies to requests a client makes for itself (client credentials flow)."),
+            ACCESS_POLICY_HELP,
+        ),
     )
     consent_policy = models.CharField(
-        _("consent policy"), max_length=32, choices=ConsentPolicy.choices, default=ConsentPolicy.STANDARD
+        _("consent policy"),
+        max_length=32,
+        choices=ConsentPolicy.choices,
+        default=ConsentPolicy.STANDARD,
+        help_text=_(
+            "Standard: a stored consent that covers a later request answers it without asking again. "
+            "Transactional: every request is consented afresh, and each consent is used once (payments)."
+        ),
     )
     access_token_format = models.CharField(
         _("access token format"),
         max_length=16,
         choices=AccessTokenFormat.choices,
         default=AccessTokenFormat.OPAQUE,
+        help_text=_(
+            "Opaque: a random string; the API introspects it (RFC 7662). JWT: signed by this server "
+            "(RFC 9068), verified by the API with the JWKS. JWE: the signed JWT encrypted to the API's "
+            "public key (RFC 7516)."
+        ),
     )
     encryption_key = models.TextField(
         _("encryption public key"),
@@ -307,7 +338,11 @@ class ClientGrant(models.Model):
         ResourceServer, on_delete=models.CASCADE, related_name="client_grants", verbose_name=_("API")
     )
     detail_types = models.ManyToManyField(
-        AuthorizationDetailType, blank=True, related_name="client_grants", verbose_name=_("allowed types")
+        AuthorizationDetailType,
+        blank=True,
+        related_name="client_grants",
+        verbose_name=_("allowed types"),
+        through="ClientGrantType",
     )
 
     class Meta:
@@ -321,6 +356,35 @@ class ClientGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} → {self.resource_server.identifier}"
+
+
+class ClientGrantType(models.Model):
+    """One type a client grant allows (the grant's many-to-many row, named so admin pages read well).
+
+    Its columns are those of the table Django made for the plain many-to-many field before.
+    """
+
+    client_grant = models.ForeignKey(
+        ClientGrant, on_delete=models.CASCADE, db_column="clientgrant_id", verbose_name=_("client grant")
+    )
+    detail_type = models.ForeignKey(
+        AuthorizationDetailType,
+        on_delete=models.CASCADE,
+        db_column="authorizationdetailtype_id",
+        verbose_name=_("type"),
+    )
+
+    class Meta:
+        db_table = "rar_provider_clientgrant_detail_types"
+        verbose_name = _("type allowed to a client")
+        verbose_name_plural = _("types allowed to clients")
+        unique_together = [("client_grant", "detail_type")]
+
+    def __str__(self) -> str:
+        return _("%(client)s may request %(type)s") % {
+            "client": self.client_grant.policy,
+            "type": self.detail_type.type,
+        }
 
 
 def sha256_hex(value: str) -> str:
@@ -532,6 +596,14 @@ class Consent(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     expires = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # Kept when the API is deleted (resource_server is then NULL), so the user's list still names it.
+    api_name = models.CharField(_("API name"), max_length=200, blank=True, editable=False)
+    used = models.DateTimeField(
+        _("used"),
+        null=True,
+        blank=True,
+        help_text=_("When a code issued under it was first exchanged for tokens."),
+    )
 
     objects = ConsentQuerySet.as_manager()
 
@@ -548,6 +620,8 @@ class Consent(models.Model):
         self.types = _space_separated(
             dict.fromkeys(d.get("type", "?") for d in self.authorization_details if isinstance(d, dict))
         )
+        if self.resource_server_id and not self.api_name:
+            self.api_name = self.resource_server.name
         super().save(*args, **kwargs)
 
     @property

@@ -338,13 +338,19 @@ def test_tokens_and_refreshed_tokens_are_linked_to_the_consent(alice_client):
     assert sum(1 for i in issued if i.grant_id) == 0  # the code was used up and deleted
 
 
-def test_authorizations_page_lists_and_revokes(alice_client):
+def states(client, **query) -> list[tuple[int, str]]:
+    """(consent pk, state) of the entries "Your authorizations" shows, in order."""
+    return [(e.consent.pk, e.state) for e in client.get(AUTHORIZATIONS_URL, query).context["entries"]]
+
+
+def test_authorizations_page_lists_and_revokes(alice_client, standard):
     body = tokens_for(alice_client, approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))
     refreshed = refresh(alice_client, body["refresh_token"]).json()
     page = alice_client.get(AUTHORIZATIONS_URL)
     html = page.content.decode()
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
-    assert [e.consent.pk for e in page.context["active"]] == [Consent.objects.get().pk]
+    shown = [(e.consent.pk, e.state) for e in page.context["entries"]]
+    assert shown == [(Consent.objects.get().pk, "active")]
     # Rendered with the same partial as the consent page.
     assert "rar_provider/details/money_transfer.html" in [t.name for t in page.templates]
     assert "2,500.00 USD" in html and "Hanna Herwitz" in html and "Demo Bank App" in html
@@ -358,7 +364,7 @@ def test_authorizations_page_lists_and_revokes(alice_client):
     for token in (body["refresh_token"], refreshed["refresh_token"]):
         assert refresh(alice_client, token).json()["error"] == "invalid_grant"
     after = alice_client.get(AUTHORIZATIONS_URL)
-    assert after.context["active"] == [] and [e.state for e in after.context["past"]] == ["revoked"]
+    assert [e.state for e in after.context["entries"]] == ["revoked"]
     assert "You revoked the authorization you gave Demo Bank App." in after.content.decode()
     assert "Revoke</button>" not in after.content.decode()
 
@@ -400,7 +406,7 @@ def test_cannot_revoke_someone_elses(alice_client, django_user_model):
     bob = Client()
     bob.force_login(django_user_model.objects.create_user("bob", password="bob-password-1"))
     assert bob.post(f"/oauth/authorizations/{consent.pk}/revoke").status_code == 404
-    assert bob.get(AUTHORIZATIONS_URL).context["active"] == []
+    assert bob.get(AUTHORIZATIONS_URL).context["entries"] == []
     consent.refresh_from_db()
     assert consent.revoked is None
 
@@ -419,19 +425,31 @@ def test_authorizations_page_empty(alice_client):
     assert "No application has active access." in html
 
 
-def test_transactional_consent_is_active_while_its_code_or_tokens_live(alice_client):
+def test_transactional_consent_is_active_until_its_code_is_used_then_used(alice_client):
+    """Example 10: a one-time transfer already executed reads "Used", with no Revoke, not "Active"."""
     code = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))["code"]
-    assert [e.state for e in alice_client.get(AUTHORIZATIONS_URL).context["active"]] == ["active"]  # the code
+    pk = Consent.objects.get().pk
+    assert states(alice_client) == [(pk, "active")]  # the code is not exchanged yet
     Grant.objects.update(expires=timezone.now() - timedelta(seconds=1))
-    page = alice_client.get(AUTHORIZATIONS_URL)
-    assert page.context["active"] == [] and [e.state for e in page.context["past"]] == ["used"]
+    assert states(alice_client) == [(pk, "expired")]  # the code expired unused
     Grant.objects.update(expires=timezone.now() + timedelta(seconds=30))
-    exchange(alice_client, code)
-    assert [e.state for e in alice_client.get(AUTHORIZATIONS_URL).context["active"]] == [
-        "active"
-    ]  # the token
-    AccessToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
-    assert [e.state for e in alice_client.get(AUTHORIZATIONS_URL).context["past"]] == ["used"]
+    assert exchange(alice_client, code).status_code == 200
+    assert states(alice_client) == [(pk, "used")]  # executed, while its access token still lives
+    assert AccessToken.objects.filter(expires__gt=timezone.now()).exists()
+    html = alice_client.get(AUTHORIZATIONS_URL).content.decode()
+    assert "Used once, on" in html and "It cannot be used again." in html
+    assert "<button" not in html.split("<main", 1)[1]
+
+
+def test_standard_consent_is_active_while_unexpired_or_its_tokens_live(alice_client, standard):
+    body = tokens_for(alice_client, approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))
+    pk = Consent.objects.get().pk
+    assert states(alice_client) == [(pk, "active")]
+    Consent.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    assert states(alice_client) == [(pk, "active")]  # expired, but its refresh token still works
+    RefreshToken.objects.get().revoke()
+    assert states(alice_client) == [(pk, "expired")]
+    assert refresh(alice_client, body["refresh_token"]).json()["error"] == "invalid_grant"
 
 
 def test_admin_filters_by_user_shows_grants_and_revokes_in_bulk(alice_client, django_user_model):

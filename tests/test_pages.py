@@ -462,4 +462,18 @@ def test_every_template_on_disk_is_rendered(client, alice, monkeypatch):
         test_render_base()
         test_render_error_escapes()
         test_render_generic_details()
-    assert rendered == on_disk
+        admin_type_pages()
+    assert on_disk - rendered == set()  # (admin pages also render Django's own templates)
+
+
+def admin_type_pages() -> None:
+    """The type's admin page (its JSON editor widget) and its live preview of the consent rendering."""
+    from django.contrib.auth.models import User
+
+    from rar_provider.models import AuthorizationDetailType
+
+    staff = Client()
+    staff.force_login(User.objects.get(username="admin"))
+    pk = AuthorizationDetailType.objects.get(type="money_transfer").pk
+    html_of(staff.get(reverse("admin:rar_provider_authorizationdetailtype_change", args=[pk])))
+    html_of(staff.get(reverse("admin:rar_provider_authorizationdetailtype_preview", args=[pk])))

@@ -1,0 +1,379 @@
+"""What happens to live authorizations when an operator removes what they were issued under.
+
+One rule, applied by signal handlers whatever makes the change (admin, shell, code): **nothing
+issued under a thing that no longer exists, or no longer allows it, stays usable.** When an API
+(:class:`.models.ResourceServer`), one of its types, a client grant or a user goes away or is
+switched off, every live thing issued under it is ended at once, in the same transaction:
+
+* consents are revoked (:func:`.consents.revoke_consent`: the ``consent_revoked`` signal is sent);
+* unused authorization codes are deleted (a later exchange is ``invalid_grant``);
+* access tokens are deleted (introspection answers ``{"active": false}``, RFC 7662 §2.2);
+* refresh tokens are revoked (a refresh is ``invalid_grant``, RFC 6749 §5.2);
+* pending pushed requests expire (their ``request_uri`` is refused at /authorize, RFC 9126 §4).
+
+Deleting an API ends everything issued for it. A type deleted, disabled, renamed or moved, a
+client grant deleted or narrowed, or an API's access policies changed: everything of that API
+is checked against the current catalogue (:func:`.policy.type_catalogue`) and what carries a
+type no longer allowed is ended. Disabling a user (``is_active`` False) ends everything issued
+to them. Deleting a user or a DOT application needs nothing here: DOT's tokens and codes, our
+consents and pushed requests reference them with ``on_delete=CASCADE`` and go with them.
+
+Nothing is restored when the thing comes back: the client asks again. The table is in
+``docs/lifecycles.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+
+from .models import (
+    AccessTokenDetails,
+    AuthorizationDetailType,
+    ClientGrant,
+    ClientGrantType,
+    ClientPolicy,
+    CodeDetails,
+    Consent,
+    PushedAuthorizationRequest,
+    RefreshTokenDetails,
+    ResourceServer,
+)
+
+#: ``keep(types, application_id, on_behalf_of_user) -> bool``: may this still be used?
+Keep = Callable[[list[str], int, bool], bool]
+
+
+@dataclass
+class Issued:
+    """Live things issued under something, by primary key (a plan: nothing is ended yet)."""
+
+    consents: set[int] = field(default_factory=set)
+    codes: set[int] = field(default_factory=set)
+    access_tokens: set[int] = field(default_factory=set)
+    refresh_tokens: set[int] = field(default_factory=set)
+    pushed_requests: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return any(self.counts().values())
+
+    def __or__(self, other: Issued) -> Issued:
+        return Issued(
+            self.consents | other.consents,
+            self.codes | other.codes,
+            self.access_tokens | other.access_tokens,
+            self.refresh_tokens | other.refresh_tokens,
+            self.pushed_requests | other.pushed_requests,
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "consents": len(self.consents),
+            "codes": len(self.codes),
+            "access_tokens": len(self.access_tokens),
+            "refresh_tokens": len(self.refresh_tokens),
+            "pushed_requests": len(self.pushed_requests),
+        }
+
+    def summary(self) -> list[str]:
+        """Plain-English lines, one per kind that is not empty ("2 consents are revoked")."""
+        counts = self.counts()
+        texts = {
+            "consents": ngettext(
+                "%(count)d consent is revoked", "%(count)d consents are revoked", counts["consents"]
+            ),
+            "codes": ngettext(
+                "%(count)d unused authorization code is deleted",
+                "%(count)d unused authorization codes are deleted",
+                counts["codes"],
+            ),
+            "access_tokens": ngettext(
+                "%(count)d access token is revoked",
+                "%(count)d access tokens are revoked",
+                counts["access_tokens"],
+            ),
+            "refresh_tokens": ngettext(
+                "%(count)d refresh token is revoked",
+                "%(count)d refresh tokens are revoked",
+                counts["refresh_tokens"],
+            ),
+            "pushed_requests": ngettext(
+                "%(count)d pending pushed request is refused",
+                "%(count)d pending pushed requests are refused",
+                counts["pushed_requests"],
+            ),
+        }
+        return [texts[kind] % {"count": count} for kind, count in counts.items() if count]
+
+
+def _types(details) -> list[str]:
+    return [str(d.get("type")) for d in details or [] if isinstance(d, dict)]
+
+
+def issued_under(resource_server: ResourceServer, keep: Keep | None = None, application_id=None) -> Issued:
+    """The live consents, codes, tokens and pushed requests of ``resource_server`` that ``keep`` refuses.
+
+    ``keep`` None: all of them (the API itself goes). ``application_id`` limits it to one client.
+    Details are read in Python (JSON containment is not portable across databases).
+    """
+    now = timezone.now()
+    found = Issued()
+
+    def refused(types, application_id_, on_behalf_of_user) -> bool:
+        return keep is None or not keep(types, application_id_, on_behalf_of_user)
+
+    def mine(queryset, path):
+        if application_id is not None:
+            queryset = queryset.filter(**{path: application_id})
+        return queryset
+
+    consents = mine(
+        Consent.objects.filter(resource_server=resource_server, revoked__isnull=True), "application_id"
+    )
+    for pk, application, details in consents.values_list("pk", "application_id", "authorization_details"):
+        if refused(_types(details), application, True):
+            found.consents.add(pk)
+    codes = mine(CodeDetails.objects.filter(resource_server=resource_server), "grant__application_id")
+    for pk, application, details in codes.values_list(
+        "grant_id", "grant__application_id", "authorization_details"
+    ):
+        if refused(_types(details), application, True):
+            found.codes.add(pk)
+    access = mine(
+        AccessTokenDetails.objects.filter(resource_server=resource_server), "access_token__application_id"
+    )
+    for pk, application, user, details in access.values_list(
+        "access_token_id", "access_token__application_id", "access_token__user_id", "authorization_details"
+    ):
+        if refused(_types(details), application, user is not None):
+            found.access_tokens.add(pk)
+    refresh = mine(
+        RefreshTokenDetails.objects.filter(
+            resource_server=resource_server, refresh_token__revoked__isnull=True
+        ),
+        "refresh_token__application_id",
+    )
+    for pk, application, user, details in refresh.values_list(
+        "refresh_token_id", "refresh_token__application_id", "refresh_token__user_id", "authorization_details"
+    ):
+        if refused(_types(details), application, user is not None):
+            found.refresh_tokens.add(pk)
+    pending = mine(
+        PushedAuthorizationRequest.objects.filter(
+            resource_server=resource_server, consumed_at__isnull=True, expires_at__gt=now
+        ),
+        "application_id",
+    )
+    for pk, application, details in pending.values_list("pk", "application_id", "authorization_details"):
+        if refused(_types(details), application, True):
+            found.pushed_requests.add(pk)
+    return found
+
+
+def no_longer_allowed(resource_server: ResourceServer, application_id=None) -> Issued:
+    """What of ``resource_server`` carries a type the current catalogue no longer allows its client."""
+    from oauth2_provider.models import get_application_model
+
+    from .policy import type_catalogue
+
+    catalogues: dict[tuple[int, bool], frozenset[str]] = {}
+    applications = get_application_model().objects
+
+    def keep(types: list[str], application_id_: int, on_behalf_of_user: bool) -> bool:
+        key = (application_id_, on_behalf_of_user)
+        if key not in catalogues:
+            application = applications.filter(pk=application_id_).first()
+            catalogues[key] = (
+                type_catalogue(resource_server, application, on_behalf_of_user=on_behalf_of_user).allowed
+                if application is not None
+                else frozenset()
+            )
+        return all(name in catalogues[key] for name in types)
+
+    return issued_under(resource_server, keep, application_id)
+
+
+def issued_to_user(user) -> Issued:
+    """Every live consent, code, access token and refresh token of ``user`` (any API, any client)."""
+    now = timezone.now()
+    return Issued(
+        consents=set(Consent.objects.filter(user=user, revoked__isnull=True).values_list("pk", flat=True)),
+        codes=set(get_grant_model().objects.filter(user=user, expires__gt=now).values_list("pk", flat=True)),
+        access_tokens=set(get_access_token_model().objects.filter(user=user).values_list("pk", flat=True)),
+        refresh_tokens=set(
+            get_refresh_token_model()
+            .objects.filter(user=user, revoked__isnull=True)
+            .values_list("pk", flat=True)
+        ),
+    )
+
+
+@transaction.atomic
+def end(issued: Issued, request=None) -> Issued:
+    """End everything in ``issued`` (see the module docstring); returns it. Idempotent."""
+    from .consents import revoke_consent
+
+    for consent in Consent.objects.filter(pk__in=issued.consents, revoked__isnull=True):
+        revoke_consent(consent, request=request)  # and every code and token issued under it
+    for refresh_token in get_refresh_token_model().objects.filter(pk__in=issued.refresh_tokens):
+        refresh_token.revoke()  # DOT: marks it revoked and deletes its access token
+    get_access_token_model().objects.filter(pk__in=issued.access_tokens).delete()
+    get_grant_model().objects.filter(pk__in=issued.codes).delete()
+    PushedAuthorizationRequest.objects.filter(pk__in=issued.pushed_requests, consumed_at__isnull=True).update(
+        expires_at=timezone.now()
+    )
+    return issued
+
+
+def what_deleting_ends(objects: Iterable) -> Issued:
+    """For admin's delete confirmation: what deleting ``objects`` (APIs, types, client policies) ends."""
+    found = Issued()
+    for obj in objects:
+        if isinstance(obj, ResourceServer):
+            found |= issued_under(obj)
+        elif isinstance(obj, AuthorizationDetailType):
+            found |= issued_under(obj.resource_server, lambda types, *_, name=obj.type: name not in types)
+        elif isinstance(obj, ClientGrant):
+            found |= issued_under(obj.resource_server, _keep_without_grant(obj), obj.policy.application_id)
+        elif isinstance(obj, ClientPolicy):
+            for grant in obj.grants.select_related("resource_server"):
+                found |= what_deleting_ends([grant])
+    return found
+
+
+def _keep_without_grant(grant: ClientGrant) -> Keep:
+    """Keep only what the API allows the client without any client grant (its policy)."""
+    from .models import AccessPolicy
+
+    api = grant.resource_server
+
+    def keep(types, application_id, on_behalf_of_user):
+        policy = api.user_access_policy if on_behalf_of_user else api.client_access_policy
+        return policy == AccessPolicy.ALLOW_ALL or not types
+
+    return keep
+
+
+# -- signal handlers: the one mechanism --------------------------------------------------------------
+
+_WATCHED = {
+    ResourceServer: ("user_access_policy", "client_access_policy"),
+    AuthorizationDetailType: ("enabled", "type", "resource_server_id"),
+    ClientGrant: ("resource_server_id",),
+}
+
+
+def _remember_watched(sender, instance, raw=False, **kwargs) -> None:
+    """pre_save: the watched fields as stored, to tell after the save whether they changed."""
+    if raw or instance.pk is None:
+        return
+    names = _WATCHED[sender]
+    instance._rar_stored = sender.objects.filter(pk=instance.pk).values(*names).first()
+
+
+def _recheck_after_save(sender, instance, created=False, raw=False, **kwargs) -> None:
+    stored = getattr(instance, "_rar_stored", None)
+    instance._rar_stored = None
+    if raw or created or not stored:
+        return
+    if all(stored[name] == getattr(instance, name) for name in stored):
+        return
+    if sender is ResourceServer:
+        _end_now(lambda: no_longer_allowed(instance))
+    elif sender is ClientGrant:  # moved to another API: the old API's grants of this client are re-checked
+        old_api = ResourceServer.objects.filter(pk=stored["resource_server_id"]).first()
+        if old_api is not None:
+            _end_now(lambda: no_longer_allowed(old_api, instance.policy.application_id))
+    else:
+        api_ids = {stored["resource_server_id"], instance.resource_server_id}
+        for api in ResourceServer.objects.filter(pk__in=api_ids):
+            _end_now(lambda api=api: no_longer_allowed(api))
+
+
+def _api_deleted(sender, instance, **kwargs) -> None:
+    """pre_delete of an API: the links from details rows and consents still point at it here.
+
+    The API's row is locked first, so a token being issued for it meanwhile either committed
+    before (and is found and ended here) or fails its foreign key check after the deletion. Every
+    link is then cleared here, including rows added since admin collected what to update.
+    """
+    ResourceServer.objects.select_for_update().filter(pk=instance.pk).first()
+    end(issued_under(instance))
+    for model in (Consent, CodeDetails, AccessTokenDetails, RefreshTokenDetails, PushedAuthorizationRequest):
+        model.objects.filter(resource_server=instance).update(resource_server=None)
+
+
+def _type_or_grant_deleted(sender, instance, **kwargs) -> None:
+    api = ResourceServer.objects.filter(pk=instance.resource_server_id).first()
+    if api is None:  # the API itself is being deleted: _api_deleted ended everything
+        return
+    if sender is ClientGrant:
+        application_id = (
+            ClientPolicy.objects.filter(pk=instance.policy_id)
+            .values_list("application_id", flat=True)
+            .first()
+        )
+        _end_now(lambda: no_longer_allowed(api, application_id))
+    else:
+        _end_now(lambda: no_longer_allowed(api))
+
+
+def _grant_types_changed(sender, instance, action, reverse, pk_set=None, **kwargs) -> None:
+    """m2m_changed on ClientGrant.detail_types: a type taken out of a grant."""
+    if action not in ("post_remove", "post_clear"):
+        return
+    if reverse:  # type.client_grants.remove(grant)
+        api = instance.resource_server
+        _end_now(lambda: no_longer_allowed(api))
+    else:
+        grant = instance
+        _end_now(lambda: no_longer_allowed(grant.resource_server, grant.policy.application_id))
+
+
+def _user_saved(sender, instance, raw=False, **kwargs) -> None:
+    if raw or getattr(instance, "is_active", True):
+        return
+    end(issued_to_user(instance))
+
+
+def _end_now(plan: Callable[[], Issued]) -> None:
+    """Plan and end now, inside the change's transaction, so nothing is used in between."""
+    end(plan())
+
+
+def connect() -> None:
+    """Connect the handlers (``AppConfig.ready``). Each is connected once (``dispatch_uid``)."""
+    from django.apps import apps
+
+    for model in _WATCHED:
+        pre_save.connect(_remember_watched, sender=model, dispatch_uid=f"rar-lifecycle-pre-{model.__name__}")
+        post_save.connect(
+            _recheck_after_save, sender=model, dispatch_uid=f"rar-lifecycle-post-{model.__name__}"
+        )
+    pre_delete.connect(_api_deleted, sender=ResourceServer, dispatch_uid="rar-lifecycle-api-deleted")
+    for model in (AuthorizationDetailType, ClientGrant):
+        post_delete.connect(
+            _type_or_grant_deleted, sender=model, dispatch_uid=f"rar-lifecycle-deleted-{model.__name__}"
+        )
+    m2m_changed.connect(
+        _grant_types_changed, sender=ClientGrantType, dispatch_uid="rar-lifecycle-grant-types"
+    )
+    post_save.connect(
+        _user_saved, sender=apps.get_model(settings.AUTH_USER_MODEL), dispatch_uid="rar-lifecycle-user"
+    )
+
+
+def describe(issued: Issued) -> str:
+    """One sentence for an admin message: "Ended: 2 consents are revoked, …" (or nothing to end)."""
+    lines = issued.summary()
+    if not lines:
+        return _("Nothing issued under it was live.")
+    return _("Ended what was issued under it: %(what)s.") % {"what": "; ".join(lines)}
