@@ -8,4 +8,7 @@ class RarProviderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            events,  # noqa: F401  (connects the protocol-event log receivers)
+        )
