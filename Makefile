@@ -39,6 +39,11 @@ keys: install
 demo: keys fixtures
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+## make serve: the demo as production runs it (scripts/serve: gunicorn, DEBUG off, WhiteNoise);
+## DATABASE_URL, CACHE_URL (e.g. redis://127.0.0.1:6379/0), SECRET_KEY ... from the environment.
+serve: keys fixtures
+	scripts/serve
+
 ## make test: install (if needed), lint, run the whole suite
 test: install browser
 	$(BIN)/ruff check .
