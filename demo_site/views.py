@@ -6,6 +6,7 @@ import json
 import secrets
 import time
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -145,6 +146,8 @@ def step_up(request):
         if user is not None and user.pk == request.user.pk:
             # check_password may upgrade the stored hash; keep this session valid if it does.
             update_session_auth_hash(request, user)
+            # A right password ends the run of failures, as a successful login does (AXES_RESET_ON_SUCCESS).
+            AxesProxyHandler.user_logged_in(sender=step_up, request=request, user=user)
             request.session[STEP_UP_SESSION_KEY] = time.time()
             return redirect(target)
         failed = True
