@@ -184,6 +184,8 @@ LOGGING = {
         "events": {"class": "logging.StreamHandler", "formatter": "events"},
     },
     "loggers": {
+        # oauthlib's DEBUG records carry authorization codes and tokens: never below INFO.
+        "oauthlib": {"level": "INFO"},
         "rar_provider.events": {
             "handlers": ["events"],
             "level": env("RAR_EVENTS_LOG_LEVEL", default="INFO"),

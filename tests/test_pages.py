@@ -386,7 +386,7 @@ def test_error_page(client):
 def test_render_base():
     html = render_to_string("rar_provider/base.html", {})
     assert "<title>Authorization</title>" in html
-    assert '<html lang="en">' in html
+    assert '<html lang="en-us">' in html  # the active language (LANGUAGE_CODE)
 
 
 def test_render_demo_base_anonymous_and_logged_in(alice):
