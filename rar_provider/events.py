@@ -40,6 +40,7 @@ from oauth2_provider.signals import app_authorized
 from . import signals
 from .client_id import named_client_id
 from .conf import rar_settings
+from .metrics import EVENTS
 
 #: The logger every protocol event is written to.
 LOGGER_NAME = "rar_provider.events"
@@ -48,8 +49,6 @@ logger = logging.getLogger(LOGGER_NAME)
 
 def emit(event: str, **fields) -> None:
     """Log ``event`` with ``fields`` (None values are left out) at INFO, and count it in metrics."""
-    from .metrics import EVENTS  # late: metrics imports nothing of ours, but keep import order simple
-
     EVENTS.labels(event=event).inc()
     if not logger.isEnabledFor(logging.INFO):
         return
