@@ -248,3 +248,42 @@ def test_emitting_events_adds_no_sql_query(client, alice):
         "code_redeemed",
     ]
     assert logged == silent
+
+
+def test_consent_revoked_client_credentials_and_rate_limited_are_events(alice_client, alice, settings):
+    import json
+
+    from rar_provider.models import Consent
+
+    from .conftest import basic
+
+    approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
+    consent = Consent.objects.get()
+    detail = {
+        "type": "account_information",
+        "actions": ["read_balances"],
+        "locations": ["https://example.com/accounts"],
+    }
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "RATE_LIMITS": {"par": "1/1h"}}
+    with every_log_record() as records:
+        alice_client.post(f"/oauth/authorizations/{consent.pk}/revoke")
+        issued = post_form(
+            alice_client,
+            TOKEN_URL,
+            {"grant_type": "client_credentials", "authorization_details": json.dumps([detail])},
+            **basic("demo-service", "demo-service-secret"),
+        )
+        assert issued.status_code == 200, issued.content
+        push(alice_client)
+        assert push(alice_client).status_code == 429
+    logged = events(records)
+    assert [name for name, _ in logged] == ["consent_revoked", "token_issued", "pushed", "rate_limited"]
+    assert logged[0][1] == {
+        "consent_id": consent.pk,
+        "user": alice.pk,
+        "application_id": consent.application_id,
+    }
+    assert logged[1][1]["grant_type"] == "client_credentials" and logged[1][1]["client_id"] == "demo-service"
+    assert "user" not in logged[1][1]
+    assert logged[3][1]["endpoint"] == "par" and logged[3][1]["client_id"] == "demo-client"
+    assert logged[3][1]["retry_after"] >= 1
