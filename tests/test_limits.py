@@ -151,3 +151,39 @@ def test_a_right_password_before_the_limit_resets_the_count(alice_client):
     assert alice_client.post("/demo/step-up/", {"password": "wonderland-42", "next": "/"}).status_code == 302
     for _ in range(limit - 1):
         assert alice_client.post("/demo/step-up/", {"password": "guess", "next": "/"}).status_code == 400
+
+
+def test_lockout_counts_across_two_processes_sharing_redis(client, redis_db3, tmp_path):
+    """Wrong passwords at `make serve`'s gunicorn and in this process add up in Redis."""
+    import re
+    from http.cookiejar import CookieJar
+    from urllib.error import HTTPError
+    from urllib.request import HTTPCookieProcessor, Request, build_opener
+
+    from axes.handlers.proxy import AxesProxyHandler
+
+    server = start(tmp_path, CACHE_URL=REDIS_URL, AXES_FAILURE_LIMIT="4")
+    browser = build_opener(HTTPCookieProcessor(CookieJar()))
+
+    def served_login(password: str) -> int:
+        page = browser.open(server.url + "/accounts/login/", timeout=30).read()
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        form = urlencode({"username": "alice", "password": password, "csrfmiddlewaretoken": token}).encode()
+        try:
+            return browser.open(Request(server.url + "/accounts/login/", data=form), timeout=30).status
+        except HTTPError as error:
+            return error.code
+
+    AxesProxyHandler.implementation = None  # axes keeps its handler (and its cache) once made
+    try:
+        with override_settings(AXES_FAILURE_LIMIT=4):
+            assert [served_login("guess") for _ in range(2)] == [200, 200]
+            assert (
+                client.post("/accounts/login/", {"username": "alice", "password": "guess"}).status_code == 200
+            )
+            locked = client.post("/accounts/login/", {"username": "alice", "password": "guess"})
+            assert locked.status_code == 429 and "Too many wrong passwords" in locked.content.decode()
+            assert served_login("wonderland-42") == 429
+    finally:
+        AxesProxyHandler.implementation = None
+        stop(server)
