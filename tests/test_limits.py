@@ -127,6 +127,7 @@ def test_wrong_passwords_lock_out_the_login(client):
     locked = client.post("/accounts/login/", {"username": "alice", "password": "guess"})
     assert locked.status_code == 429
     assert "Too many wrong passwords" in locked.content.decode()
+    assert "Try again in 15 minutes." in locked.content.decode()
     # Locked: even the right password does not log in now.
     right = client.post("/accounts/login/", {"username": "alice", "password": "wonderland-42"})
     assert right.status_code == 429 and "_auth_user_id" not in client.session
