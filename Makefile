@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,demo]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -57,6 +57,11 @@ AXE_JS      := $(VENV)/axe/node_modules/axe-core/axe.min.js
 $(AXE_JS):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
 axe: $(AXE_JS)
+
+## make serve: the demo as production runs it (scripts/serve: gunicorn, DEBUG off, WhiteNoise);
+## DATABASE_URL, CACHE_URL (e.g. redis://127.0.0.1:6379/0), SECRET_KEY ... from the environment.
+serve: keys fixtures
+	scripts/serve
 
 ## make test: install (if needed), lint, run the whole suite
 test: install browser axe

@@ -1,6 +1,7 @@
 """Settings of the reference site. Everything can be set from the environment
 or an optional ``.env`` file beside manage.py (django-environ)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -128,3 +129,71 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+
+# --- Production serving, limits and observability (issue 11; docs/deploy.md) ----------------------
+# `make serve` runs gunicorn with DEBUG=False. The cache is shared by rate limits and lockouts:
+# CACHE_URL=redis://host:6379/0 makes them count across workers and nodes (default: per process).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Static files are collected into STATIC_ROOT (`manage.py collectstatic`) and served by WhiteNoise;
+# with DEBUG off their names carry a content hash and they are cached for a year.
+# (With DEBUG on, `make demo`, WhiteNoise serves them from the apps' folders: no STATIC_ROOT needed.)
+STATIC_ROOT = env("STATIC_ROOT", default=None if DEBUG else str(BASE_DIR / "var" / "static"))
+STORAGES = {
+    **global_settings.STORAGES,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+INSTALLED_APPS += ["axes", "django_prometheus"]
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE.insert(_security + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "axes.middleware.AxesMiddleware",
+    "rar_provider.metrics.OAuthErrorMetricsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/deploy.md): SECURE_PROXY_SSL_HEADER.
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# Login and step-up password guessing: django-axes, counted in the cache (cluster-wide with Redis).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *global_settings.AUTHENTICATION_BACKENDS]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "demo/lockout.html"
+if DEBUG and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # `make demo` is one process: its memory cache is right there. `make serve` keeps the warning.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+# Per-client rate limits on PAR and token (rar_provider.ratelimit; "" switches one off).
+RAR_PROVIDER["RATE_LIMITS"] = {
+    "par": env("RAR_RATE_LIMIT_PAR", default="3000/m") or None,
+    "token": env("RAR_RATE_LIMIT_TOKEN", default="6000/m") or None,
+}
+# /metrics answers loopback callers that came through no proxy, or a bearer token (docs/deploy.md).
+RAR_PROVIDER["METRICS_TOKEN"] = env("RAR_METRICS_TOKEN", default="") or None
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"events": {"()": "rar_provider.events.JSONFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "events": {"class": "logging.StreamHandler", "formatter": "events"},
+    },
+    "loggers": {
+        # oauthlib's DEBUG records carry authorization codes and tokens: never below INFO.
+        "oauthlib": {"level": "INFO"},
+        "rar_provider.events": {
+            "handlers": ["events"],
+            "level": env("RAR_EVENTS_LOG_LEVEL", default="INFO"),
+            "propagate": False,
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -15,4 +15,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("rar_provider.urls")),
+    path("", include("rar_provider.ops_urls")),
 ]

@@ -6,8 +6,9 @@ import json
 import secrets
 import time
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -138,9 +139,15 @@ def step_up(request):
         target = "/"
     failed = False
     if request.method == "POST":
-        if request.user.check_password(request.POST.get("password", "")):
+        # authenticate(), not check_password(): django-axes counts the failures and locks out
+        # (its middleware then answers the lockout page), as on the login page.
+        password = request.POST.get("password", "")
+        user = authenticate(request, username=request.user.get_username(), password=password)
+        if user is not None and user.pk == request.user.pk:
             # check_password may upgrade the stored hash; keep this session valid if it does.
-            update_session_auth_hash(request, request.user)
+            update_session_auth_hash(request, user)
+            # A right password ends the run of failures, as a successful login does (AXES_RESET_ON_SUCCESS).
+            AxesProxyHandler.user_logged_in(sender=step_up, request=request, user=user)
             request.session[STEP_UP_SESSION_KEY] = time.time()
             return redirect(target)
         failed = True

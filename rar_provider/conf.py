@@ -61,6 +61,13 @@ DEFAULTS: dict[str, Any] = {
     # RFC 9068 §2.2: lifetime of an access token's "exp" comes from DOT's
     # ACCESS_TOKEN_EXPIRE_SECONDS; clock skew a resource server tolerates, in seconds.
     "JWT_LEEWAY": 30,
+    # Per-client request rates (django-ratelimit syntax "count/period", e.g. "600/m"), counted in
+    # Django's cache (RATELIMIT_USE_CACHE, default "default"): {"par": ..., "token": ...}; None or a
+    # missing key: that endpoint is not limited. Over the rate: 429 too_many_requests with Retry-After.
+    "RATE_LIMITS": {"par": "3000/m", "token": "6000/m"},
+    # A bearer token that opens the Prometheus metrics view (rar_provider.observability.urls) to
+    # remote scrapers. None: only loopback callers that came through no proxy may read it.
+    "METRICS_TOKEN": None,
 }
 
 _INT_SETTINGS = (

@@ -138,3 +138,12 @@ def pytest_terminal_summary(terminalreporter):
     if SCREENSHOTS_TAKEN:
         terminalreporter.write_sep("-", "browser screenshots")
         terminalreporter.write_line(f"{len(SCREENSHOTS_TAKEN)} screenshots saved in {SCREENSHOTS}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and login lockouts live in the cache: every test starts from none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

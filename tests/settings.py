@@ -18,3 +18,6 @@ PASSWORD_HASHERS = [
 # Signing keys made for this test run (RSA, as RFC 9068 §4 requires RS256): never a file on disk.
 # The demo's step-up hook is switched on by the tests about it (fixture ``demo_hooks``), not for all.
 RAR_PROVIDER = {**RAR_PROVIDER, "SIGNING_KEYS": [generate_signing_key("RSA")], "CONSENT_HOOKS": []}  # noqa: F405
+# The cache (rate limits, lockouts) is the test run's own: TEST_CACHE_URL (e.g. redis://127.0.0.1:6379/3),
+# else per-process memory; never the environment's CACHE_URL, because every test starts by clearing it.
+CACHES = {"default": environ.Env().cache_url("TEST_CACHE_URL", default="locmemcache://")}

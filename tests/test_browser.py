@@ -146,7 +146,7 @@ def test_money_transfer_consent_reads_like_a_confirmation_and_reaches_the_callba
     assert "Demo Bank App is asking for your authorization" in page
     assert browser.find_element(By.CSS_SELECTOR, ".amount").text == "2,500.00 USD"
     assert "Hanna Herwitz" in page and "xxxxxxxxxxx1234" in page
-    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en-us"  # the active language
     shot(browser, request, "3-consent")
     # Mobile: nothing wider than the screen.
     browser.set_window_size(390, 844)

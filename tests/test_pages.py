@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.test.signals import template_rendered
 from django.urls import resolve, reverse
 
@@ -133,6 +133,15 @@ def authorizations_page(alice_client) -> str:
 
 def step_up_page(alice_client) -> str:
     return html_of(alice_client.get("/demo/step-up/", {"next": "/oauth/authorize?x=1"}))
+
+
+def lockout_page(client) -> str:
+    """django-axes' lockout page (demo/lockout.html), after one wrong password with a limit of 1."""
+    with override_settings(AXES_FAILURE_LIMIT=1):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+        response = client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 429, response.status_code
+    return response.content.decode()
 
 
 INSTRUCTION_DETAIL = {
@@ -377,7 +386,7 @@ def test_error_page(client):
 def test_render_base():
     html = render_to_string("rar_provider/base.html", {})
     assert "<title>Authorization</title>" in html
-    assert '<html lang="en">' in html
+    assert '<html lang="en-us">' in html  # the active language (LANGUAGE_CODE)
 
 
 def test_render_demo_base_anonymous_and_logged_in(alice):
@@ -458,6 +467,7 @@ def test_every_template_on_disk_is_rendered(client, alice, monkeypatch):
         consent_page(client)
         authorizations_page(client)
         step_up_page(client)
+        lockout_page(client)
         instruction_partial()
         test_render_base()
         test_render_error_escapes()

@@ -14,7 +14,7 @@ from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import consents
+from .. import consents, signals
 from ..models import (
     AccessTokenDetails,
     AccessTokenFormat,
@@ -40,6 +40,7 @@ def revoke_redeemed(redemption: CodeRedemption) -> None:
     if redemption.access_token is not None:
         redemption.access_token.revoke()
     CodeRedemption.objects.filter(pk=redemption.pk).update(replayed_at=timezone.now(), access_token=None)
+    signals.code_replayed.send(sender=CodeRedemption, redemption=redemption)
 
 
 class RARValidator(OAuth2Validator):

@@ -134,6 +134,7 @@ class AuthorizationView(View):
                 return self.redirect_error(
                     validated, _silent_error("interaction_required", "The user must confirm who they are.")
                 )
+            self.step_up_required(validated, validated.details)
             return redirect(outcome.redirect_url(request.get_full_path()))
         if isinstance(outcome, hooks.Refuse):
             if auth.record is not None:
@@ -237,6 +238,15 @@ class AuthorizationView(View):
             validated.scopes,
         )
 
+    def step_up_required(self, validated: Validated, details: list[dict]) -> None:
+        signals.step_up_required.send(
+            sender=self.__class__,
+            request=self.request,
+            user=self.request.user,
+            client=validated.application,
+            authorization_details=details,
+        )
+
     def covering_consent(self, validated: Validated):
         resource_server = validated.credentials.get("resource_server")
         return consents.find_covering_consent(
@@ -272,6 +282,14 @@ class AuthorizationView(View):
             "choose_field": CHOOSE_FIELD,
             "approve_field": APPROVE_FIELD,
         }
+        signals.consent_shown.send(
+            sender=self.__class__,
+            request=self.request,
+            user=self.request.user,
+            client=validated.application,
+            authorization_details=validated.details,
+            resource_server=validated.credentials.get("resource_server"),
+        )
         return render(self.request, self.template_name, context)
 
     # -- POST: the decision ---------------------------------------------------------------------
@@ -287,6 +305,7 @@ class AuthorizationView(View):
             outcome = self.run_hooks(validated, granted)
             if isinstance(outcome, hooks.StepUp):
                 # Not satisfied yet (the form was posted without the step-up): go and do it.
+                self.step_up_required(validated, granted)
                 return redirect(outcome.redirect_url(auth.back or self.request.path))
         else:
             outcome = None
@@ -441,12 +460,14 @@ class AuthorizationView(View):
         return OAuth2ResponseRedirect(uri, application.get_allowed_schemes())
 
     def error_page(self, error: str, description: str):
-        return render(
+        response = render(
             self.request,
             self.error_template_name,
             {"error": error, "error_description": description},
             status=400,
         )
+        response.oauth_error = error  # counted by rar_provider.metrics.OAuthErrorMetricsMiddleware
+        return response
 
     @staticmethod
     def used_error() -> oauthlib_errors.OAuth2Error:

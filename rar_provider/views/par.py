@@ -12,6 +12,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from .. import par, signals
 from ..conf import rar_settings
 from ..errors import describe
+from ..ratelimit import rate_limited
 from .client_auth import EndpointError, authenticate_client
 from .oauth import get_server, request_uri_for
 
@@ -27,6 +28,7 @@ class PARError(EndpointError):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(rate_limited("par"), name="dispatch")
 class PushedAuthorizationRequestView(View):
     """RFC 9126 §2.1: authenticate the client, validate the request as /authorize would, store it."""
 

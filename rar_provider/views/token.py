@@ -7,9 +7,13 @@ JSON but no ``Content-Type``. Clients parse by type, so it is set here.
 
 from __future__ import annotations
 
+from django.utils.decorators import method_decorator
 from oauth2_provider import views as dot_views
 
+from ..ratelimit import rate_limited
 
+
+@method_decorator(rate_limited("token"), name="dispatch")
 class TokenView(dot_views.TokenView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
