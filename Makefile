@@ -39,11 +39,15 @@ keys: install
 demo: keys fixtures
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## make test: install (if needed), lint, run the whole suite
+## make test: install (if needed), lint, run the whole suite on SQLite, then again on PostgreSQL
+## (TEST_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/rar_provider;
+## skipped with a message when no server answers, a failure when REQUIRE_POSTGRES=1)
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
-	$(BIN)/pytest
+	@echo "=== SQLite pass"
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	$(BIN)/python scripts/postgres_pass.py
 
 lint: install
 	$(BIN)/ruff check .
