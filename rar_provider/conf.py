@@ -61,6 +61,11 @@ DEFAULTS: dict[str, Any] = {
     # RFC 9068 §2.2: lifetime of an access token's "exp" comes from DOT's
     # ACCESS_TOKEN_EXPIRE_SECONDS; clock skew a resource server tolerates, in seconds.
     "JWT_LEEWAY": 30,
+    # Housekeeping (manage.py rar_clear_expired, see rar_provider.housekeeping), in seconds: how long
+    # ended codes and tokens are kept so a replay is still recognized, and ended consents kept for
+    # the user's list.
+    "REPLAY_WINDOW": 24 * 3600,
+    "CONSENT_RETENTION": 30 * 24 * 3600,
 }
 
 _INT_SETTINGS = (
@@ -74,6 +79,8 @@ _INT_SETTINGS = (
     "MAX_STRING_LENGTH",
     "MAX_NESTING_DEPTH",
     "JWT_LEEWAY",
+    "REPLAY_WINDOW",
+    "CONSENT_RETENTION",
 )
 _BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
 

@@ -435,6 +435,7 @@ class CodeRedemption(models.Model):
         verbose_name = _("redeemed authorization code")
         verbose_name_plural = _("redeemed authorization codes")
         ordering = ("-redeemed_at",)
+        indexes = [models.Index(fields=("redeemed_at",), name="rar_redemption_redeemed_at")]
 
     def __str__(self) -> str:
         return f"code {self.code_hash[:12]}… of {self.application_id}"
@@ -530,7 +531,13 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         ordering = ("-created", "-pk")
-        indexes = [models.Index(fields=("user", "application", "resource_server"), name="rar_consent_lookup")]
+        indexes = [
+            models.Index(fields=("user", "application", "resource_server"), name="rar_consent_lookup"),
+            # "Your authorizations" (newest first) and housekeeping's ended-consent lookups.
+            models.Index(fields=("user", "-created"), name="rar_consent_by_user"),
+            models.Index(fields=("revoked",), name="rar_consent_revoked"),
+            models.Index(fields=("expires",), name="rar_consent_expires"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.application}: {self.types.strip() or self.scope or '-'}"

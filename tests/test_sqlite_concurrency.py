@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import sqlite3
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
@@ -19,7 +20,7 @@ import pytest
 import requests
 
 from .conftest import FIXTURES, REDIRECT_URI
-from .live_servers import LiveServer, demo_environment, manage
+from .live_servers import MANAGE, ROOT, LiveServer, demo_environment, manage
 
 pytestmark = pytest.mark.sqlite_file
 
@@ -48,7 +49,7 @@ def servers(tmp_path_factory):
     try:
         for server in started:
             server.wait_until_ready()
-        yield started, database
+        yield started, database, env
     finally:
         for server in started:
             server.stop()
@@ -143,7 +144,7 @@ def exchange(base: str, code: str, record: Recorder) -> requests.Response:
 
 
 def test_concurrent_flows_and_replays_on_a_sqlite_file_never_answer_500(servers):
-    started, database = servers
+    started, database, _ = servers
     bases = [server.url for server in started]
     record = Recorder()
     start_together = threading.Barrier(CLIENTS)
@@ -181,3 +182,41 @@ def test_concurrent_flows_and_replays_on_a_sqlite_file_never_answer_500(servers)
 
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+EXPIRED_PUSHED_REQUESTS = """
+from datetime import timedelta
+from django.utils import timezone
+from oauth2_provider.models import Application
+from rar_provider.models import PushedAuthorizationRequest
+client = Application.objects.get(client_id="demo-client")
+expired = timezone.now() - timedelta(days=1)
+PushedAuthorizationRequest.objects.bulk_create(
+    PushedAuthorizationRequest(
+        reference_hash=f"prune-{n:058x}", application=client, parameters=[], expires_at=expired
+    )
+    for n in range(60)
+)
+"""
+
+
+def test_two_nodes_pruning_the_sqlite_file_at_once_delete_each_row_once(servers):
+    """Two ``rar_clear_expired`` processes at once, on the file the servers use."""
+    _, database, env = servers
+    manage(env, "shell", "-c", EXPIRED_PUSHED_REQUESTS)
+    command = [*MANAGE, "rar_clear_expired", "--batch-size", "7"]
+    runs = [
+        subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=TIMEOUT) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    pattern = re.compile(r"Deleted (\d+) expired pushed authorization request")
+    assert sum(int(pattern.search(out).group(1)) for out, _ in outputs) == 60
+    with sqlite3.connect(database) as connection:
+        left = (
+            "SELECT COUNT(*) FROM rar_provider_pushedauthorizationrequest WHERE reference_hash LIKE 'prune-%'"
+        )
+        assert connection.execute(left).fetchone()[0] == 0
