@@ -6,6 +6,10 @@ members of an object: shortest key first)."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import FieldError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from rar_provider.models import (
     AccessTokenDetails,
@@ -97,3 +101,57 @@ def test_details_keep_their_members_order_everywhere(alice_client, widget_types)
     )
 
     assert_rendered_in_order(alice_client.get("/oauth/authorizations/").content.decode())
+
+
+@pytest.mark.django_db
+def test_the_json_schema_keeps_its_order_in_admin(client, django_user_model):
+    """The JSON an operator sees: the type's JSON Schema reads back as it was written."""
+    payments = ResourceServer.objects.get(identifier="urn:demo:payments")
+    schema = {
+        "type": "object",
+        "properties": {"quantity": {"type": "integer"}, "color": {"type": "string"}},
+        "required": ["type"],
+    }
+    detail_type = AuthorizationDetailType.objects.create(
+        resource_server=payments, type="widget_order", json_schema=schema
+    )
+    detail_type.refresh_from_db()
+    assert member_order(detail_type.json_schema) == member_order(schema)
+    client.force_login(django_user_model.objects.get(username="admin"))
+    page = client.get(f"/admin/rar_provider/authorizationdetailtype/{detail_type.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.index("&quot;quantity&quot;") < html.index("&quot;color&quot;") < html.index("&quot;required")
+
+
+@pytest.mark.django_db
+def test_json_path_lookups_are_refused_not_run_on_text():
+    with pytest.raises(FieldError):
+        list(Consent.objects.filter(authorization_details__0__type="widget_order"))
+    with pytest.raises(FieldError):
+        list(Consent.objects.filter(authorization_details__contains=[{"type": "widget_order"}]))
+    assert list(Consent.objects.filter(authorization_details=SENT)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_to_text_keeps_the_stored_details(load_demo_data):
+    """Migration 0004 turns the JSON columns into text and keeps every stored value."""
+    before = [("rar_provider", "0003_consents")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("rar_provider")
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    client = old.get_model("oauth2_provider", "Application").objects.get(client_id="demo-client")
+    old.get_model("rar_provider", "PushedAuthorizationRequest").objects.create(
+        reference_hash="0" * 64,
+        application_id=client.pk,
+        parameters=[["client_id", "demo-client"]],
+        authorization_details=SENT,
+        expires_at=timezone.now(),
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(latest)
+    stored = PushedAuthorizationRequest.objects.get(reference_hash="0" * 64)
+    # The values are kept; the member order is what the old column kept (jsonb had re-sorted it).
+    assert stored.authorization_details == SENT
+    assert stored.parameters == [["client_id", "demo-client"]]
