@@ -44,7 +44,7 @@ demo: keys fixtures
 ## skipped with a message when no server answers, a failure when REQUIRE_POSTGRES=1)
 test: install browser
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+	env -u TEST_DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
 	@echo "=== SQLite pass"
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	$(BIN)/python scripts/postgres_pass.py
