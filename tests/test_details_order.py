@@ -155,3 +155,22 @@ def test_migration_to_text_keeps_the_stored_details(load_demo_data):
     # The values are kept; the member order is what the old column kept (jsonb had re-sorted it).
     assert stored.authorization_details == SENT
     assert stored.parameters == [["client_id", "demo-client"]]
+
+
+def test_every_stored_json_of_the_app_and_the_demo_keeps_its_order():
+    """The kind behind example 6: a plain JSONField is jsonb on PostgreSQL and re-sorts members."""
+    from django.apps import apps
+    from django.db import models
+
+    from rar_provider.fields import OrderedJSONField
+
+    json_fields = [
+        (f"{model._meta.label}.{field.name}", isinstance(field, OrderedJSONField))
+        for app in ("rar_provider", "demo_site", "payments")
+        for model in apps.get_app_config(app).get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.JSONField)
+    ]
+    assert [name for name, ordered in json_fields if not ordered] == []
+    assert "rar_provider.Consent.authorization_details" in dict(json_fields)
+    assert "payments.Transfer.authorization_detail" in dict(json_fields)
