@@ -63,11 +63,15 @@ axe: $(AXE_JS)
 serve: keys fixtures
 	scripts/serve
 
-## make test: install (if needed), lint, run the whole suite
+## make test: install (if needed), lint, run the whole suite on SQLite, then again on PostgreSQL
+## (TEST_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/rar_provider;
+## skipped with a message when no server answers, a failure when REQUIRE_POSTGRES=1)
 test: install browser axe
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
-	$(BIN)/pytest
+	env -u TEST_DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+	@echo "=== SQLite pass"
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	$(BIN)/python scripts/postgres_pass.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -69,6 +69,16 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# SQLite under a threaded or multi-process server (docs/database.md): WAL lets readers run beside the
+# writer; IMMEDIATE transactions take the write lock when they begin (a deferred one that reads, then
+# writes, fails at once with "database is locked"); writers wait up to `timeout` seconds for the lock.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Users keep Django's default (slow, stretched) hasher; client secrets get a fast

@@ -59,8 +59,13 @@ def build_claims(
 
 
 def sign(claims: dict[str, Any], key: SigningKey) -> str:
-    """RFC 9068 §2.1: a JWS with ``typ: at+jwt`` and the signing key's ``kid``."""
-    token = jwt.JWT(header={"alg": key.alg, "typ": JWT_TYPE, "kid": key.kid}, claims=claims)
+    """RFC 9068 §2.1: a JWS with ``typ: at+jwt`` and the signing key's ``kid``.
+
+    The claims go in as JSON text: jwcrypto would sort the members of a dict, and RFC 9396
+    ``authorization_details`` keep the members in the order the client sent them.
+    """
+    payload = json.dumps(claims, separators=(",", ":"))
+    token = jwt.JWT(header={"alg": key.alg, "typ": JWT_TYPE, "kid": key.kid}, claims=payload)
     token.make_signed_token(key.key)
     return token.serialize()
 

@@ -68,6 +68,11 @@ DEFAULTS: dict[str, Any] = {
     # A bearer token that opens the Prometheus metrics view (rar_provider.observability.urls) to
     # remote scrapers. None: only loopback callers that came through no proxy may read it.
     "METRICS_TOKEN": None,
+    # Housekeeping (manage.py rar_clear_expired, see rar_provider.housekeeping), in seconds: how long
+    # ended codes and tokens are kept so a replay is still recognized, and ended consents kept for
+    # the user's list.
+    "REPLAY_WINDOW": 24 * 3600,
+    "CONSENT_RETENTION": 30 * 24 * 3600,
 }
 
 _INT_SETTINGS = (
@@ -81,6 +86,8 @@ _INT_SETTINGS = (
     "MAX_STRING_LENGTH",
     "MAX_NESTING_DEPTH",
     "JWT_LEEWAY",
+    "REPLAY_WINDOW",
+    "CONSENT_RETENTION",
 )
 _BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
 

@@ -19,6 +19,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from .access_tokens import CONTENT_ENCRYPTION_ALGS, KEY_ENCRYPTION_ALGS, load_public_key
 from .details.schema import check_schema_is_valid
+from .fields import OrderedJSONField
 from .keys import signing_keys
 from .partials import validate_template_name
 
@@ -212,7 +213,7 @@ class AuthorizationDetailType(models.Model):
     )
     label = models.CharField(_("label"), max_length=200, blank=True, help_text=_("Shown to end users."))
     description = models.TextField(_("description"), blank=True)
-    json_schema = models.JSONField(
+    json_schema = OrderedJSONField(
         _("JSON Schema"),
         default=dict,
         blank=True,
@@ -410,10 +411,10 @@ class PushedAuthorizationRequest(models.Model):
     resource_server = models.ForeignKey(
         ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
     )
-    parameters = models.JSONField(
+    parameters = OrderedJSONField(
         _("parameters"), help_text=_("The validated authorization request, as [name, value] pairs.")
     )
-    authorization_details = models.JSONField(_("authorization details"), default=list, blank=True)
+    authorization_details = OrderedJSONField(_("authorization details"), default=list, blank=True)
     created_at = models.DateTimeField(_("pushed at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
     consumed_at = models.DateTimeField(_("used at"), null=True, blank=True)
@@ -441,7 +442,7 @@ class IssuedDetails(models.Model):
     resource_server = models.ForeignKey(
         ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
     )
-    authorization_details = models.JSONField(_("authorization details"), default=list)
+    authorization_details = OrderedJSONField(_("authorization details"), default=list)
 
     class Meta:
         abstract = True
@@ -508,6 +509,7 @@ class CodeRedemption(models.Model):
         verbose_name = _("redeemed authorization code")
         verbose_name_plural = _("redeemed authorization codes")
         ordering = ("-redeemed_at",)
+        indexes = [models.Index(fields=("redeemed_at",), name="rar_redemption_redeemed_at")]
 
     def __str__(self) -> str:
         return f"code {self.code_hash[:12]}… of {self.application_id}"
@@ -588,7 +590,7 @@ class Consent(models.Model):
         ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
     )
     scope = models.TextField(_("scope"), blank=True)
-    authorization_details = models.JSONField(_("authorization details"), default=list, blank=True)
+    authorization_details = OrderedJSONField(_("authorization details"), default=list, blank=True)
     types = models.TextField(_("types"), blank=True, editable=False)
     reusable = models.BooleanField(
         _("reusable"), default=False, help_text=_("Standard consent policy: may answer later requests.")
@@ -611,7 +613,13 @@ class Consent(models.Model):
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         ordering = ("-created", "-pk")
-        indexes = [models.Index(fields=("user", "application", "resource_server"), name="rar_consent_lookup")]
+        indexes = [
+            models.Index(fields=("user", "application", "resource_server"), name="rar_consent_lookup"),
+            # "Your authorizations" (newest first) and housekeeping's ended-consent lookups.
+            models.Index(fields=("user", "-created"), name="rar_consent_by_user"),
+            models.Index(fields=("revoked",), name="rar_consent_revoked"),
+            models.Index(fields=("expires",), name="rar_consent_expires"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.application}: {self.types.strip() or self.scope or '-'}"

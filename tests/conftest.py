@@ -133,6 +133,19 @@ def alice_client(client, alice):
     return client
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgresql`` run in the PostgreSQL pass only (SQLite's in-memory test database
+    has table locks, not row locks, between connections)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say where the browser tests' screenshots are."""
     if SCREENSHOTS_TAKEN:

@@ -12,7 +12,16 @@ from oauth2_provider.models import AccessToken, RefreshToken
 
 from rar_provider.models import CodeRedemption, PushedAuthorizationRequest
 
-from .conftest import MONEY_TRANSFER, approve, exchange, pushed_request_uri, redirect_params
+from .conftest import (
+    CONFIDENTIAL,
+    MONEY_TRANSFER,
+    TOKEN_URL,
+    approve,
+    exchange,
+    post_form,
+    pushed_request_uri,
+    redirect_params,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +40,11 @@ def test_expired_pushed_requests_go_after_the_consent_window(client):
     PushedAuthorizationRequest.objects.filter(pk=old.pk).update(
         expires_at=timezone.now() - timedelta(seconds=5)
     )
-    assert "Deleted 0 expired" in clear()
+    assert "Deleted 0 expired pushed authorization request" in clear()
     PushedAuthorizationRequest.objects.filter(pk=old.pk).update(
         expires_at=timezone.now() - timedelta(seconds=601)
     )
-    assert "Deleted 1 expired" in clear()
+    assert "Deleted 1 expired pushed authorization request" in clear()
     assert list(PushedAuthorizationRequest.objects.all()) == [fresh]
 
 
@@ -47,10 +56,17 @@ def redeemed(alice_client) -> dict:
 
 
 def test_code_redemption_kept_while_its_tokens_live(alice_client):
-    redeemed(alice_client)
+    tokens = redeemed(alice_client)
     assert "Deleted 0 code redemption" in clear()
-    # The access token is gone (cleartokens), but the refresh token still works: kept.
-    AccessToken.objects.all().delete()
+    # A refresh replaced the code's access token, but the refreshed tokens live (same family): kept.
+    refreshed = post_form(
+        alice_client,
+        TOKEN_URL,
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        **CONFIDENTIAL,
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    assert CodeRedemption.objects.get().access_token is None
     assert "Deleted 0 code redemption" in clear()
     assert CodeRedemption.objects.count() == 1
 

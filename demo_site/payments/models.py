@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from rar_provider.fields import OrderedJSONField
+
 
 class Transfer(models.Model):
     """One executed money transfer and the access token entry that authorized it.
@@ -27,7 +29,7 @@ class Transfer(models.Model):
     detail_index = models.PositiveSmallIntegerField(
         help_text="Position of the authorizing entry in the token's authorization_details."
     )
-    authorization_detail = models.JSONField(help_text="The money_transfer entry the user approved.")
+    authorization_detail = OrderedJSONField(help_text="The money_transfer entry the user approved.")
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3)
     source_account = models.CharField(max_length=255)
