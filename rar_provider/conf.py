@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     # RFC 9068 §2.2: lifetime of an access token's "exp" comes from DOT's
     # ACCESS_TOKEN_EXPIRE_SECONDS; clock skew a resource server tolerates, in seconds.
     "JWT_LEEWAY": 30,
+    # Largest request body, in bytes, the PAR, token, introspection and revocation endpoints read;
+    # a larger one is refused with 413 (keep it above 3 x MAX_DETAILS_BYTES: percent-encoding).
+    "MAX_REQUEST_BYTES": 65536,
 }
 
 _INT_SETTINGS = (
@@ -74,6 +77,7 @@ _INT_SETTINGS = (
     "MAX_STRING_LENGTH",
     "MAX_NESTING_DEPTH",
     "JWT_LEEWAY",
+    "MAX_REQUEST_BYTES",
 )
 _BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
 

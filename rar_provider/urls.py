@@ -7,7 +7,6 @@ issue codes for authorization_details without showing them.
 """
 
 from django.urls import path
-from oauth2_provider import views as dot_views
 
 from . import views
 
@@ -17,7 +16,7 @@ urlpatterns = [
     path("oauth/authorize", views.AuthorizationView.as_view(), name="authorize"),
     path("oauth/par", views.PushedAuthorizationRequestView.as_view(), name="par"),
     path("oauth/token", views.TokenView.as_view(), name="token"),
-    path("oauth/revoke", dot_views.RevokeTokenView.as_view(), name="revoke"),
+    path("oauth/revoke", views.RevokeTokenView.as_view(), name="revoke"),
     path("oauth/introspect", views.IntrospectionView.as_view(), name="introspect"),
     path("oauth/jwks", views.JWKSView.as_view(), name="jwks"),
     path("oauth/authorizations/", views.AuthorizationsView.as_view(), name="authorizations"),

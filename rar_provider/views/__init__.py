@@ -4,6 +4,7 @@ from .introspect import IntrospectionView
 from .jwks import JWKSView
 from .metadata import ServerMetadataView
 from .par import PushedAuthorizationRequestView
+from .revoke import RevokeTokenView
 from .token import TokenView
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "JWKSView",
     "PushedAuthorizationRequestView",
     "RevokeAuthorizationView",
+    "RevokeTokenView",
     "ServerMetadataView",
     "TokenView",
 ]

@@ -37,13 +37,14 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import consents, hooks, par, signals
+from .. import consents, form, hooks, par, signals
 from ..conf import rar_settings
 from ..consent import build_detail_views
 from ..errors import InvalidRequestUriError, describe
 from ..models import PushedAuthorizationRequest, hash_reference
 from ..oauth import trusted
 from ..oauth.responses import error_redirect_uri, with_issuer
+from ..parameters import AUTHORIZE
 from .oauth import get_server, request_uri_for
 
 TRANSACTION_SALT = "rar_provider.consent"
@@ -158,14 +159,29 @@ class AuthorizationView(View):
         return self.render_consent(auth, validated)
 
     def read_query(self, request) -> AuthorizationRequest:
-        """RFC 9126 §4: with request_uri only the pushed parameters count (PAR-13)."""
-        request_uri = request.GET.get("request_uri")
+        """RFC 9126 §4: with request_uri only the pushed parameters count (PAR-13).
+
+        The query is read strictly first (:func:`rar_provider.form.parse_form`: UTF-8, no NUL);
+        a query that cannot be read is a 400 page. Repeated parameters of a front-channel request
+        are refused by the pipeline (redirected once client and redirect URI are known good).
+        """
+        try:
+            pairs = form.parse_form(
+                request.META.get("QUERY_STRING", ""),
+                max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                check_repeats=False,
+            )
+            query = dict(pairs)
+            request_uri = query.get("request_uri")
+            if request_uri is not None:
+                form.check_repeated(pairs, AUTHORIZE.repeatable)
+        except form.RequestProblem as problem:
+            raise PageError(problem.error, problem.description) from problem
         if request_uri is None:
-            pairs = [(key, value) for key, values in request.GET.lists() for value in values]
             return AuthorizationRequest(pairs=pairs)
         try:
             resolution = par.resolve(
-                request_uri, request.GET.get("client_id"), activated=self.is_activated(request_uri)
+                request_uri, query.get("client_id"), activated=self.is_activated(request_uri)
             )
         except par.RequestUriNotFound as error:
             raise PageError("invalid_request_uri", error.description) from error
