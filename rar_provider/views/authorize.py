@@ -37,7 +37,7 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import consents, form, hooks, par, signals
+from .. import consents, decisions, form, hooks, par, signals
 from ..conf import rar_settings
 from ..consent import build_detail_views
 from ..errors import InvalidRequestUriError, describe
@@ -70,6 +70,7 @@ class AuthorizationRequest:
     record: PushedAuthorizationRequest | None = None
     pending_error: oauthlib_errors.OAuth2Error | None = None
     back: str | None = None  # where the consent page was shown (a step-up comes back there)
+    decision: str = ""  # the consent page's decision id (rar_provider.decisions)
 
     @property
     def pushed(self) -> bool:
@@ -272,6 +273,7 @@ class AuthorizationView(View):
                 "par": auth.record.pk if auth.record else None,
                 "user": self.request.user.pk,
                 "back": self.request.get_full_path(),
+                "decision": decisions.new_decision_id(),
             },
             salt=TRANSACTION_SALT,
             compress=True,
@@ -306,6 +308,17 @@ class AuthorizationView(View):
                 return redirect(outcome.redirect_url(auth.back or self.request.path))
         else:
             outcome = None
+        if not decisions.decide(auth.decision):
+            # The same consent page posted again: one decision, one code (a pushed request says so
+            # in its own words, RFC 9126 §4).
+            replayed = (
+                self.used_error()
+                if auth.record is not None
+                else oauthlib_errors.InvalidRequestError(
+                    description="This authorization request was already answered; a decision is made once."
+                )
+            )
+            return self.redirect_error(validated, replayed)
         if auth.record is not None and not par.consume(auth.record):
             # RFC 9126 §4: a request_uri is used once; the first decision wins.
             return self.redirect_error(validated, self.used_error())
@@ -387,8 +400,13 @@ class AuthorizationView(View):
             )
             if record is None:
                 raise PageError("invalid_request_uri", "The pushed authorization request no longer exists.")
+        if not isinstance(data.get("decision"), str):
+            raise PageError("invalid_request", "The consent form is invalid or was tampered with.")
         return AuthorizationRequest(
-            pairs=[tuple(pair) for pair in data["pairs"]], record=record, back=data.get("back")
+            pairs=[tuple(pair) for pair in data["pairs"]],
+            record=record,
+            back=data.get("back"),
+            decision=data["decision"],
         )
 
     # -- responses --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
 from rar_provider.conf import rar_settings
-from rar_provider.models import CodeRedemption, PushedAuthorizationRequest
+from rar_provider.models import CodeRedemption, ConsentDecision, PushedAuthorizationRequest
 
 
 class Command(BaseCommand):
@@ -35,6 +35,9 @@ class Command(BaseCommand):
         cutoff = now - timedelta(seconds=rar_settings.CONSENT_MAX_AGE)
         deleted, _ = PushedAuthorizationRequest.objects.filter(expires_at__lt=cutoff).delete()
         self.stdout.write(f"Deleted {deleted} expired pushed authorization request(s).")
+        # A consent page older than CONSENT_MAX_AGE cannot be posted any more (its signature expired).
+        deleted, _ = ConsentDecision.objects.filter(decided_at__lt=cutoff).delete()
+        self.stdout.write(f"Deleted {deleted} consent decision record(s) past CONSENT_MAX_AGE.")
 
         live_refresh = get_refresh_token_model().objects.filter(
             token_family=OuterRef("token_family"), revoked__isnull=True
