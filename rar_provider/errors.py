@@ -60,6 +60,11 @@ def describe(error: oauthlib_errors.OAuth2Error) -> str:
         return error.description
     response_type = getattr(error, "response_type", None)
     scopes = " ".join(getattr(error, "scopes", None) or [])
+    return default_description(error.error, response_type=response_type, scopes=scopes)
+
+
+def default_description(error: str, *, response_type: str | None = None, scopes: str = "") -> str:
+    """The description given to an ``error`` code that arrived without one (RFC 6749 §5.2)."""
     fallback = {
         "unauthorized_client": f"This client may not use response_type={response_type!r}.",
         "unsupported_response_type": f"response_type {response_type!r} is not supported; use 'code'.",
@@ -71,4 +76,4 @@ def describe(error: oauthlib_errors.OAuth2Error) -> str:
         "access_denied": "The request was denied.",
         "server_error": "The server could not complete the request.",
     }
-    return fallback.get(error.error, error.error.replace("_", " ").capitalize() + ".")
+    return fallback.get(error, error.replace("_", " ").capitalize() + ".")

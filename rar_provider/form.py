@@ -104,8 +104,8 @@ def parse_form(
 ) -> list[tuple[str, str]]:
     """The ``(name, value)`` pairs of a form body or query string, in order.
 
-    Empty segments (``a=1&&b=2``) are skipped; a segment without ``=`` is a
-    parameter with an empty value. Raises :class:`RequestProblem` for a bad
+    Empty segments (``a=1&&b=2``) are skipped, and so is a parameter with an
+    empty value (RFC 6749 §3.1: "treated as if they were omitted"). Raises :class:`RequestProblem` for a bad
     ``%`` escape, bytes that are not UTF-8, a NUL, more than ``max_fields``
     parameters, or a parameter sent more than once (RFC 6749 §3.1) unless its
     name is in ``repeatable`` (or ``check_repeats`` is false: the caller checks).
@@ -120,7 +120,8 @@ def parse_form(
         name = _decode(raw_name, "A parameter name")
         value = _decode(raw_value, name or "A parameter")
         check_value(name, value)
-        pairs.append((name, value))
+        if value:
+            pairs.append((name, value))
     if check_repeats:
         check_repeated(pairs, repeatable)
     return pairs

@@ -537,7 +537,7 @@ def token_endpoint(pairs: list[tuple[str, str]]) -> Endpoint:
     endpoint = TOKEN_GRANTS.get(grant_types[0])
     if endpoint is None:
         raise RequestProblem(
-            f"grant_type {shown(grant_types[0])} is not supported; this server offers "
+            f"grant_type {shown(grant_types[0], 100)} is not supported; this server offers "
             + ", ".join(GRANT_TYPES_SUPPORTED)
             + ".",
             error="unsupported_grant_type",

@@ -28,13 +28,14 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.compat import login_not_required
 
 from .. import form, parameters
 from ..conf import rar_settings
+from ..errors import default_description
 from .oauth import oauth_error_response
 
 logger = logging.getLogger("rar_provider.endpoints")
@@ -83,7 +84,15 @@ def finish(request, response: HttpResponse) -> HttpResponse:
                 if header in response:
                     replacement[header] = response[header]
             response, body = replacement, _error_body(replacement)
-        elif not response.get("Content-Type", "").startswith("application/json"):
+        elif not body.get("error_description"):
+            # RFC 6749 §5.2 makes it optional; our clients always learn what was wrong.
+            body["error_description"] = default_description(body["error"])
+            replacement = JsonResponse(body, status=response.status_code)
+            for header, value in response.items():
+                if header.lower() not in ("content-type", "content-length"):
+                    replacement[header] = value
+            response = replacement
+        else:
             response["Content-Type"] = "application/json"
         if response.status_code == 401:
             description = body.get("error_description", "")
@@ -133,8 +142,13 @@ def read_form(request, endpoint_key: str) -> list[tuple[str, str]]:
         endpoint = parameters.token_endpoint(pairs)
     check_client_authentication(request, pairs)
     parameters.check(endpoint, pairs)
-    # Django refuses any charset label but exactly "utf-8"; the body was just read as UTF-8.
-    request.encoding = "utf-8"
+    # What the view (and DOT) reads is exactly what was checked: Django would refuse any charset
+    # label but "utf-8", and would keep the empty values RFC 6749 §3.1 says to treat as omitted.
+    posted = QueryDict(mutable=True)
+    for name, value in pairs:
+        posted.appendlist(name, value)
+    posted._mutable = False
+    request.POST = posted
     return pairs
 
 
