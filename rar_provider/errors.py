@@ -54,9 +54,29 @@ class AuthorizationDetailsProblem(ValueError):
         self.error = error
 
 
+#: oauthlib errors whose own descriptions do not name the parameter at fault.
+_PARAMETER_OF = (
+    (
+        (
+            oauthlib_errors.InvalidRedirectURIError,
+            oauthlib_errors.MismatchingRedirectURIError,
+            oauthlib_errors.MissingRedirectURIError,
+        ),
+        "redirect_uri",
+    ),
+    ((oauthlib_errors.InvalidClientIdError, oauthlib_errors.MissingClientIdError), "client_id"),
+    ((oauthlib_errors.MissingResponseTypeError,), "response_type"),
+    ((oauthlib_errors.MissingCodeVerifierError,), "code_verifier"),
+)
+
+
 def describe(error: oauthlib_errors.OAuth2Error) -> str:
-    """A description naming what was wrong, for oauthlib errors that come without one."""
+    """A description naming what was wrong, for oauthlib errors that come without one
+    (or whose description does not name the parameter)."""
     if error.description:
+        for classes, parameter in _PARAMETER_OF:
+            if isinstance(error, classes) and parameter not in error.description:
+                return f"{parameter}: {error.description}"
         return error.description
     response_type = getattr(error, "response_type", None)
     scopes = " ".join(getattr(error, "scopes", None) or [])
