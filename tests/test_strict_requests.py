@@ -395,3 +395,20 @@ def test_redirect_uri_mismatch_at_the_token_endpoint_is_invalid_grant(alice_clie
         "code_verifier": verifier,
     }
     assert_oauth_json_error(token_request(alice_client, data), 400, "invalid_grant", mentions="redirect_uri")
+
+
+def test_a_500_leaves_nothing_half_written_under_atomic_requests(client, monkeypatch):
+    from django.db import connection
+
+    from rar_provider import par
+
+    real_store = par.store
+
+    def store_then_fail(**kwargs):
+        real_store(**kwargs)
+        raise RuntimeError("after the row was written")
+
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)
+    monkeypatch.setattr("rar_provider.par.store", store_then_fail)
+    assert_oauth_json_error(push(client, [MONEY_TRANSFER]), 500, "server_error")
+    assert not PushedAuthorizationRequest.objects.exists()

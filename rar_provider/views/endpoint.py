@@ -28,6 +28,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import connections, transaction
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -194,5 +195,9 @@ class OAuthEndpointMixin:
             response = problem_response(problem)
         except Exception:
             logger.exception("Internal error at %s", request.path)
+            # Nothing half-written survives: a transaction around the view (ATOMIC_REQUESTS) rolls back.
+            for connection in connections.all(initialized_only=True):
+                if connection.in_atomic_block:
+                    transaction.set_rollback(True, using=connection.alias)
             response = error_response("server_error", "The server could not complete the request.", 500)
         return finish(request, response)
