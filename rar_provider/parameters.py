@@ -190,10 +190,8 @@ AUTHORIZATION_REQUEST = (
     Parameter(
         "client_id",
         REQUIRED,
-        "a registered client (RFC 6749 §2.2); at PAR the authenticated one",
+        "the `client_id` of a registered client, printable ASCII (RFC 6749 §2.2, A.1)",
         VSCHARS,
-        matches="at PAR: the authenticated client (RFC 9126 §2.1)",
-        mismatch_error="invalid_request",
         example="demo-client",
         bad="demo\tclient",
     ),
@@ -292,11 +290,26 @@ AUTHORIZATION_REQUEST = (
 )
 
 #: RFC 9126 §2.1: the authorization request plus client authentication; never a request_uri.
+PAR_CLIENT_ID = Parameter(
+    "client_id",
+    REQUIRED,
+    "the `client_id` of a registered client, printable ASCII (RFC 6749 §2.2, A.1)",
+    VSCHARS,
+    matches="the authenticated client (RFC 9126 §2.1)",
+    mismatch_error="invalid_request",
+    example="demo-client",
+    bad="demo\tclient",
+    mismatch="demo-public",
+)
+
 PAR = Endpoint(
     "par",
     "`POST /oauth/par` (RFC 9126 §2.1)",
     (
-        *AUTHORIZATION_REQUEST,
+        *(
+            PAR_CLIENT_ID if parameter.name == "client_id" else parameter
+            for parameter in AUTHORIZATION_REQUEST
+        ),
         CLIENT_SECRET,
         Parameter(
             "request_uri",
@@ -565,12 +578,18 @@ def _errors(parameter: Parameter) -> str:
         parts.append(f"malformed: `{parameter.error}`")
     if parameter.matches:
         parts.append(f"no match: `{parameter.mismatch_error}`")
-    return "; ".join(parts)
+    return "; ".join(part + (" (401)" if "invalid_client" in part else "") for part in parts)
 
 
 def render_markdown() -> str:
     """The parameter tables of ``docs/protocol.md``, between :data:`BEGIN` and :data:`END`."""
-    lines = [BEGIN, ""]
+    lines = [
+        BEGIN,
+        "",
+        "Every error is `400` (a JSON body; at the authorization endpoint a redirect or a page) unless",
+        'marked `(401)`. "missing", "repeated" and "malformed" descriptions name the parameter.',
+        "",
+    ]
     for endpoint in ENDPOINTS.values():
         lines += [
             f"#### {endpoint.title}",

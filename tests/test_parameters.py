@@ -181,4 +181,4 @@ def test_every_row_says_how_it_fails():
         for row in endpoint.parameters:
             assert row.syntax, row
             assert row.bad is not None or row.pattern is None, row  # a syntax rule is walked by the test
-            assert bool(row.matches) == bool(row.mismatch_error), row
+            assert bool(row.matches) == bool(row.mismatch_error) == (row.mismatch is not None), row
