@@ -176,6 +176,41 @@ RESOURCE = Parameter(
     bad="urn:demo:unknown",
 )
 
+NARROWING_DETAILS = Parameter(
+    "authorization_details",
+    OPTIONAL,
+    "a JSON array of objects with a registered `type` (RFC 9396 §2; checks below)",
+    error="invalid_authorization_details",
+    matches="each entry covered by a granted one: the token may only narrow the grant (RFC 9396 §6.1)",
+    mismatch_error="invalid_authorization_details",
+    example='[{"type": "money_transfer"}]',
+    bad="{not json",
+    mismatch='[{"type": "account_information", "actions": ["read"]}]',
+)
+GRANT_RESOURCE = Parameter(
+    "resource",
+    OPTIONAL,
+    "an absolute URI without fragment (RFC 8707 §2)",
+    error="invalid_target",
+    repeatable=True,
+    matches="an API the grant is bound to (RFC 8707 §2.2)",
+    mismatch_error="invalid_target",
+    example="urn:demo:payments",
+    bad="not a uri",
+    mismatch="https://elsewhere.example/api",
+)
+CLIENT_DETAILS = Parameter(
+    "authorization_details",
+    OPTIONAL,
+    "a JSON array of objects with a registered `type` (RFC 9396 §2; checks below)",
+    error="invalid_authorization_details",
+    matches="types the API's client access policy grants this client (RFC 9396 §6.2)",
+    mismatch_error="invalid_authorization_details",
+    example='[{"type": "account_information", "actions": ["read"]}]',
+    bad="{not json",
+    mismatch='[{"type": "money_transfer"}]',
+)
+
 #: The authorization request, pushed (RFC 9126 §2.1) or at the authorization endpoint (RFC 6749 §4.1.1).
 AUTHORIZATION_REQUEST = (
     Parameter(
@@ -393,8 +428,8 @@ TOKEN_AUTHORIZATION_CODE = Endpoint(
         ),
         CLIENT_ID,
         CLIENT_SECRET,
-        AUTHORIZATION_DETAILS,
-        RESOURCE,
+        NARROWING_DETAILS,
+        GRANT_RESOURCE,
     ),
 )
 
@@ -428,8 +463,8 @@ TOKEN_REFRESH_TOKEN = Endpoint(
         ),
         CLIENT_ID,
         CLIENT_SECRET,
-        AUTHORIZATION_DETAILS,
-        RESOURCE,
+        NARROWING_DETAILS,
+        GRANT_RESOURCE,
     ),
 )
 
@@ -452,7 +487,7 @@ TOKEN_CLIENT_CREDENTIALS = Endpoint(
         ),
         CLIENT_ID,
         CLIENT_SECRET,
-        AUTHORIZATION_DETAILS,
+        CLIENT_DETAILS,
         RESOURCE,
         Parameter(
             "audience",
