@@ -56,7 +56,8 @@ def problem_response(problem: form.RequestProblem) -> JsonResponse:
 def _challenge(request, error: str, description: str) -> str:
     """RFC 6749 §5.2 / RFC 6750 §3: the challenge of the scheme the client used (Basic by default)."""
     scheme = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")[0].lower()
-    escaped = description.replace("\\", "\\\\").replace('"', '\\"')
+    # RFC 6750 §3: error_description is printable ASCII without '"' and '\\'.
+    escaped = "".join(char if " " <= char <= "~" and char not in '"\\' else "'" for char in description)
     if scheme == "bearer":
         return f'Bearer realm="oauth", error="{error}", error_description="{escaped}"'
     return f'Basic realm="oauth", charset="UTF-8", error="{error}"'
@@ -131,9 +132,8 @@ def read_form(request, endpoint_key: str) -> list[tuple[str, str]]:
     body = read_body(request)
     if body:  # an empty body has no media type to check; the table then says what is missing
         form.check_content_type(request.META.get("CONTENT_TYPE"), request.META.get("HTTP_CONTENT_ENCODING"))
-    endpoint = (
-        parameters.ENDPOINTS[endpoint_key] if endpoint_key != "token" else None
-    )  # the token endpoint's table depends on the grant
+    # The token endpoint's table is the grant's, known once the body is parsed.
+    endpoint = parameters.ENDPOINTS[endpoint_key] if endpoint_key != "token" else None
     pairs = form.parse_form(
         body,
         max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
