@@ -123,3 +123,17 @@ def test_a_revoked_refresh_token_sent_again_revokes_the_family(alice_client):
     # first's refresh token is rotated; presenting it again is a replay, whatever happened since.
     assert_oauth_json_error(refresh(alice_client, first["refresh_token"]), 400, "invalid_grant")
     assert introspect(alice_client, second["access_token"]).json() == {"active": False}
+
+
+def test_clear_expired_deletes_decisions_past_the_consent_window(alice_client, settings):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    transaction = consent_transaction(front_channel_page(alice_client))
+    alice_client.post(AUTHORIZE_URL, {"transaction": transaction, "decision": "deny"})
+    ConsentDecision.objects.create(decision_hash="0" * 64, decided_at=timezone.now() - timedelta(days=1))
+    call_command("rar_clear_expired", stdout=StringIO())
+    assert ConsentDecision.objects.count() == 1  # the fresh one stays: its page could still be posted
