@@ -125,7 +125,7 @@ def test_a_revoked_refresh_token_sent_again_revokes_the_family(alice_client):
     assert introspect(alice_client, second["access_token"]).json() == {"active": False}
 
 
-def test_clear_expired_deletes_decisions_past_the_consent_window(alice_client, settings):
+def test_clear_expired_deletes_decisions_past_the_consent_window(alice_client):
     from datetime import timedelta
     from io import StringIO
 
