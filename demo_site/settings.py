@@ -160,6 +160,8 @@ INSTALLED_APPS += ["axes", "django_prometheus"]
 _security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
 MIDDLEWARE.insert(_security + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
 MIDDLEWARE = [
+    # First: a request whose Content-Length cannot be read is a 400, before any middleware reads it.
+    "rar_provider.middleware.MalformedRequestMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     *MIDDLEWARE,
     "axes.middleware.AxesMiddleware",

@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # the user's list.
     "REPLAY_WINDOW": 24 * 3600,
     "CONSENT_RETENTION": 30 * 24 * 3600,
+    # Largest request body, in bytes, the PAR, token, introspection and revocation endpoints read;
+    # a larger one is refused with 413 (keep it above 3 x MAX_DETAILS_BYTES: percent-encoding).
+    "MAX_REQUEST_BYTES": 65536,
 }
 
 _INT_SETTINGS = (
@@ -88,6 +91,7 @@ _INT_SETTINGS = (
     "JWT_LEEWAY",
     "REPLAY_WINDOW",
     "CONSENT_RETENTION",
+    "MAX_REQUEST_BYTES",
 )
 _BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
 

@@ -54,12 +54,37 @@ class AuthorizationDetailsProblem(ValueError):
         self.error = error
 
 
+#: oauthlib errors whose own descriptions do not name the parameter at fault.
+_PARAMETER_OF = (
+    (
+        (
+            oauthlib_errors.InvalidRedirectURIError,
+            oauthlib_errors.MismatchingRedirectURIError,
+            oauthlib_errors.MissingRedirectURIError,
+        ),
+        "redirect_uri",
+    ),
+    ((oauthlib_errors.InvalidClientIdError, oauthlib_errors.MissingClientIdError), "client_id"),
+    ((oauthlib_errors.MissingResponseTypeError,), "response_type"),
+    ((oauthlib_errors.MissingCodeVerifierError,), "code_verifier"),
+)
+
+
 def describe(error: oauthlib_errors.OAuth2Error) -> str:
-    """A description naming what was wrong, for oauthlib errors that come without one."""
+    """A description naming what was wrong, for oauthlib errors that come without one
+    (or whose description does not name the parameter)."""
     if error.description:
+        for classes, parameter in _PARAMETER_OF:
+            if isinstance(error, classes) and parameter not in error.description:
+                return f"{parameter}: {error.description}"
         return error.description
     response_type = getattr(error, "response_type", None)
     scopes = " ".join(getattr(error, "scopes", None) or [])
+    return default_description(error.error, response_type=response_type, scopes=scopes)
+
+
+def default_description(error: str, *, response_type: str | None = None, scopes: str = "") -> str:
+    """The description given to an ``error`` code that arrived without one (RFC 6749 §5.2)."""
     fallback = {
         "unauthorized_client": f"This client may not use response_type={response_type!r}.",
         "unsupported_response_type": f"response_type {response_type!r} is not supported; use 'code'.",
@@ -71,4 +96,4 @@ def describe(error: oauthlib_errors.OAuth2Error) -> str:
         "access_denied": "The request was denied.",
         "server_error": "The server could not complete the request.",
     }
-    return fallback.get(error.error, error.error.replace("_", " ").capitalize() + ".")
+    return fallback.get(error, error.replace("_", " ").capitalize() + ".")

@@ -42,7 +42,7 @@ from oauth2_provider.models import (
 from oauth2_provider.settings import oauth2_settings
 
 from .conf import rar_settings
-from .models import CodeRedemption, Consent, ConsentIssue, PushedAuthorizationRequest
+from .models import CodeRedemption, Consent, ConsentDecision, ConsentIssue, PushedAuthorizationRequest
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Pruned", "delete_in_batches", "prune"]
 
@@ -157,6 +157,11 @@ def _steps(now: datetime) -> list[tuple[str, Callable[[], QuerySet]]]:
             lambda: PushedAuthorizationRequest.objects.filter(expires_at__lt=now - consent_window),
         ),
         ("ended consent(s) past the retention period", consents),
+        (
+            # A consent page older than CONSENT_MAX_AGE cannot be posted any more (its signature expired).
+            "consent decision record(s) past CONSENT_MAX_AGE",
+            lambda: ConsentDecision.objects.filter(decided_at__lt=now - consent_window),
+        ),
     ]
 
 

@@ -513,6 +513,27 @@ class CodeRedemption(models.Model):
 
     def __str__(self) -> str:
         return f"code {self.code_hash[:12]}… of {self.application_id}"
+
+
+class ConsentDecision(models.Model):
+    """A consent page's decision, recorded once: a replayed consent form is refused (issue 9).
+
+    Each rendered consent page signs a random decision id into its
+    ``transaction``; only the id's SHA-256 is kept, and only while the page
+    could still be posted (``CONSENT_MAX_AGE``; ``rar_clear_expired`` deletes older ones).
+    """
+
+    decision_hash = models.CharField(_("decision hash"), max_length=64, unique=True, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("consent decision")
+        verbose_name_plural = _("consent decisions")
+
+    def __str__(self) -> str:
+        return f"decision {self.decision_hash[:12]}…"
+
+
 class DisplayField(models.Model):
     """One field an operator chose to show, in order, with its label (presentation without code).
 

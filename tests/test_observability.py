@@ -40,7 +40,7 @@ def test_oauth_errors_are_counted_per_endpoint_and_code(client):
 
 def test_authorize_errors_are_counted_from_redirects_and_pages(alice_client):
     redirected, page = (
-        errors("authorize", "unauthorized_client"),
+        errors("authorize", "unsupported_response_type"),
         errors("authorize", "invalid_request_uri"),
     )
     query = {
@@ -49,12 +49,12 @@ def test_authorize_errors_are_counted_from_redirects_and_pages(alice_client):
         "redirect_uri": "http://127.0.0.1:8000/demo/callback/",
     }
     response = alice_client.get(AUTHORIZE_URL, query)
-    assert response.status_code == 302 and "error=unauthorized_client" in response["Location"]
+    assert response.status_code == 302 and "error=unsupported_response_type" in response["Location"]
     response = alice_client.get(
         AUTHORIZE_URL, {"client_id": "demo-client", "request_uri": "urn:ietf:params:oauth:request_uri:x"}
     )
     assert response.status_code == 400
-    assert errors("authorize", "unauthorized_client") == redirected + 1
+    assert errors("authorize", "unsupported_response_type") == redirected + 1
     assert errors("authorize", "invalid_request_uri") == page + 1
 
 

@@ -138,7 +138,8 @@ def test_par_06_request_uri_in_body_rejected(client):
     "overrides, error, mentions",
     [
         ({"redirect_uri": "https://evil.example/cb"}, "invalid_request", "redirect"),
-        ({"response_type": "token"}, "unauthorized_client", None),
+        # RFC 6749 §4.1.2.1: metadata offers only "code", so "token" is not supported (issue 9).
+        ({"response_type": "token"}, "unsupported_response_type", "code"),
         ({"response_type": "banana"}, "unsupported_response_type", None),
         ({"response_type": None}, "invalid_request", "response_type"),
         ({"scope": "launch-missiles"}, "invalid_scope", None),

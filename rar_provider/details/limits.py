@@ -99,6 +99,8 @@ def _check_string(path: str, value: str, limits: Limits) -> None:
         )
     if not _is_unicode(value):
         raise AuthorizationDetailsProblem(f"{path}: string contains an unpaired surrogate")
+    if "\x00" in value:  # no database stores U+0000 in text or jsonb (PostgreSQL refuses it)
+        raise AuthorizationDetailsProblem(f"{path}: string contains a NUL character (U+0000)")
     invisible = invisible_character(value)
     if invisible:
         raise AuthorizationDetailsProblem(
@@ -113,7 +115,7 @@ def _check_name(path: str, name: str, limits: Limits) -> None:
         raise AuthorizationDetailsProblem(
             f'{path}: property name "{shown}" is longer than {limits.max_name_length} characters'
         )
-    if not _compiled(limits.name_pattern).fullmatch(name) or not _is_unicode(name):
+    if not _compiled(limits.name_pattern).fullmatch(name) or not _is_unicode(name) or "\x00" in name:
         if limits.name_pattern == Limits.name_pattern:
             rule = "may only contain a-z A-Z 0-9 _ . -"
         else:

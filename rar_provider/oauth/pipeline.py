@@ -21,6 +21,7 @@ from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
+from .. import parameters
 from ..conf import rar_settings
 from ..details import check_common_fields, parse_authorization_details, validate_against_schema
 from ..errors import (
@@ -29,15 +30,13 @@ from ..errors import (
     InvalidRequestError,
     InvalidTargetError,
 )
+from ..form import RequestProblem
 from ..policy import choose_resource_server, client_requires_par, type_catalogue
 from . import trusted
 
-SINGLE_VALUED = (
-    "authorization_details",
-    "audience",
-    "code_challenge",
-    "code_challenge_method",
-    "request_uri",
+#: The authorization request's parameters (RFC 6749 §4.1.1, RFC 9126 §2.1): docs/protocol.md's table.
+AUTHORIZATION = parameters.Endpoint(
+    "authorization", "authorization request", parameters.AUTHORIZATION_REQUEST
 )
 
 
@@ -51,11 +50,42 @@ def _raise(problem: AuthorizationDetailsProblem, request) -> None:
     raise InvalidAuthorizationDetailsError(description=problem.description, request=request) from problem
 
 
+def check_parameters(request) -> None:
+    """RFC 6749 §3.1: each parameter at most once (RFC 8707 ``resource`` may repeat) and well formed,
+    as :mod:`rar_provider.parameters` says (the error is the table's, e.g. ``invalid_request``)."""
+    pairs = list(request.uri_query_params or []) + list(getattr(request, "decoded_body", None) or [])
+    try:
+        parameters.check(AUTHORIZATION, pairs, presence=False)
+    except RequestProblem as problem:
+        raise oauthlib_errors.CustomOAuth2Error(
+            error=problem.error, description=problem.description, request=request
+        ) from problem
+
+
 def check_single_valued(request) -> None:
-    """RFC 6749 §3.1: request parameters must not be included more than once."""
-    for name in SINGLE_VALUED:
-        if name in request.duplicate_params:
+    """RFC 6749 §3.1: request parameters must not be included more than once (token requests)."""
+    for name in sorted(request.duplicate_params):
+        if name != "resource":
             raise InvalidRequestError(description=f"{name} was sent more than once.", request=request)
+
+
+def check_redirect_uri_sent(request) -> None:
+    """FAPI 2.0 §5.3.1.2 / RFC 9700 §2.1: ``redirect_uri`` is always sent, never defaulted."""
+    if trusted.trusted(request, "using_default_redirect_uri"):  # set by oauthlib, not by the client
+        raise oauthlib_errors.InvalidRequestFatalError(
+            description="redirect_uri is required.", request=request
+        )
+
+
+def check_response_type(request) -> None:
+    """RFC 6749 §4.1.2.1: a response type the server does not offer (``response_types_supported``,
+    i.e. only ``code``) is ``unsupported_response_type``, whatever the client is registered for."""
+    response_type = getattr(request, "response_type", None)
+    if response_type is not None and response_type not in parameters.RESPONSE_TYPES_SUPPORTED:
+        raise oauthlib_errors.UnsupportedResponseTypeError(
+            description=f"response_type {response_type[:40]!r} is not supported; use 'code'.",
+            request=request,
+        )
 
 
 def check_redirect_uri_exact(request) -> None:
@@ -184,10 +214,14 @@ def apply_user_approval(request) -> None:
 
 #: Run right after oauthlib has checked client_id and redirect_uri, before any
 #: error could be redirected: an error redirect only ever goes to an exact match.
-PRE_STEPS: tuple[Callable[[Any], None], ...] = (check_redirect_uri_exact,)
+PRE_STEPS: tuple[Callable[[Any], None], ...] = (
+    check_redirect_uri_exact,
+    check_redirect_uri_sent,
+    check_response_type,
+)
 
 STEPS: tuple[Callable[[Any], None], ...] = (
-    check_single_valued,
+    check_parameters,
     check_par_required,
     check_pkce_method,
     check_authorization_details,

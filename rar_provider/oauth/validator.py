@@ -31,6 +31,27 @@ def _granted(request) -> tuple[list[dict], object]:
 
 
 CODE_REPLAYED = "This authorization code was already used; the tokens issued with it are revoked."
+REFRESH_REPLAYED = (
+    "This refresh token was already used or revoked; every token issued from the same grant is revoked."
+)
+
+
+def revoke_replayed_refresh_token(refresh_token: str, client) -> bool:
+    """RFC 9700 §4.14.2: a rotated (or revoked) refresh token sent again revokes its whole family.
+
+    DOT does this only with ``REFRESH_TOKEN_REUSE_PROTECTION`` (off by default); here it
+    always holds. Returns whether ``refresh_token`` was such a token of ``client``.
+    """
+    replayed = (
+        get_refresh_token_model()
+        .objects.filter(token_checksum=sha256_hex(refresh_token), application=client, revoked__isnull=False)
+        .only("pk", "token_family")
+        .first()
+    )
+    if replayed is None:
+        return False
+    get_refresh_token_model().revoke_family(replayed.token_family)
+    return True
 
 
 def revoke_redeemed(redemption: CodeRedemption) -> None:
@@ -101,8 +122,32 @@ class RARValidator(OAuth2Validator):
             )
         return False
 
+    def get_code_challenge(self, code, request):
+        """RFC 9700 §4.8.2 (PKCE downgrade): a ``code_verifier`` is accepted only if the
+        authorization request had a ``code_challenge``; otherwise ``invalid_grant``."""
+        challenge = super().get_code_challenge(code, request)
+        if challenge is None and getattr(request, "code_verifier", None) is not None:
+            raise oauthlib_errors.InvalidGrantError(
+                description="code_verifier was sent, but the authorization request had no code_challenge "
+                "(RFC 9700 §4.8.2).",
+                request=request,
+            )
+        return challenge
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
+        """RFC 6749 §5.2: a ``redirect_uri`` that differs from the authorization request's is
+        ``invalid_grant`` (oauthlib would answer ``invalid_request``)."""
+        if super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs):
+            return True
+        raise oauthlib_errors.InvalidGrantError(
+            description="redirect_uri does not match the one in the authorization request (RFC 6749 §4.1.3).",
+            request=request,
+        )
+
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if not valid and revoke_replayed_refresh_token(refresh_token, client):
+            raise oauthlib_errors.InvalidGrantError(description=REFRESH_REPLAYED, request=request)
         instance = getattr(request, "refresh_token_instance", None)
         if valid and instance is not None:
             consents.remember_consent_of_refresh_token(request, instance)

@@ -37,13 +37,14 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import consents, hooks, par, signals
+from .. import consents, decisions, form, hooks, par, signals
 from ..conf import rar_settings
 from ..consent import build_detail_views
 from ..errors import InvalidRequestUriError, describe
 from ..models import PushedAuthorizationRequest, hash_reference
 from ..oauth import trusted
 from ..oauth.responses import error_redirect_uri, with_issuer
+from ..parameters import AUTHORIZE
 from .oauth import get_server, request_uri_for
 
 TRANSACTION_SALT = "rar_provider.consent"
@@ -69,6 +70,7 @@ class AuthorizationRequest:
     record: PushedAuthorizationRequest | None = None
     pending_error: oauthlib_errors.OAuth2Error | None = None
     back: str | None = None  # where the consent page was shown (a step-up comes back there)
+    decision: str = ""  # the consent page's decision id (rar_provider.decisions)
 
     @property
     def pushed(self) -> bool:
@@ -159,14 +161,29 @@ class AuthorizationView(View):
         return self.render_consent(auth, validated)
 
     def read_query(self, request) -> AuthorizationRequest:
-        """RFC 9126 §4: with request_uri only the pushed parameters count (PAR-13)."""
-        request_uri = request.GET.get("request_uri")
+        """RFC 9126 §4: with request_uri only the pushed parameters count (PAR-13).
+
+        The query is read strictly first (:func:`rar_provider.form.parse_form`: UTF-8, no NUL);
+        a query that cannot be read is a 400 page. Repeated parameters of a front-channel request
+        are refused by the pipeline (redirected once client and redirect URI are known good).
+        """
+        try:
+            pairs = form.parse_form(
+                request.META.get("QUERY_STRING", ""),
+                max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                check_repeats=False,
+            )
+            query = dict(pairs)
+            request_uri = query.get("request_uri")
+            if request_uri is not None:
+                form.check_repeated(pairs, AUTHORIZE.repeatable)
+        except form.RequestProblem as problem:
+            raise PageError(problem.error, problem.description) from problem
         if request_uri is None:
-            pairs = [(key, value) for key, values in request.GET.lists() for value in values]
             return AuthorizationRequest(pairs=pairs)
         try:
             resolution = par.resolve(
-                request_uri, request.GET.get("client_id"), activated=self.is_activated(request_uri)
+                request_uri, query.get("client_id"), activated=self.is_activated(request_uri)
             )
         except par.RequestUriNotFound as error:
             raise PageError("invalid_request_uri", error.description) from error
@@ -266,6 +283,7 @@ class AuthorizationView(View):
                 "par": auth.record.pk if auth.record else None,
                 "user": self.request.user.pk,
                 "back": self.request.get_full_path(),
+                "decision": decisions.new_decision_id(),
             },
             salt=TRANSACTION_SALT,
             compress=True,
@@ -309,6 +327,17 @@ class AuthorizationView(View):
                 return redirect(outcome.redirect_url(auth.back or self.request.path))
         else:
             outcome = None
+        if not decisions.decide(auth.decision):
+            # The same consent page posted again: one decision, one code (a pushed request says so
+            # in its own words, RFC 9126 §4).
+            replayed = (
+                self.used_error()
+                if auth.record is not None
+                else oauthlib_errors.InvalidRequestError(
+                    description="This authorization request was already answered; a decision is made once."
+                )
+            )
+            return self.redirect_error(validated, replayed)
         if auth.record is not None and not par.consume(auth.record):
             # RFC 9126 §4: a request_uri is used once; the first decision wins.
             return self.redirect_error(validated, self.used_error())
@@ -390,8 +419,13 @@ class AuthorizationView(View):
             )
             if record is None:
                 raise PageError("invalid_request_uri", "The pushed authorization request no longer exists.")
+        if not isinstance(data.get("decision"), str):
+            raise PageError("invalid_request", "The consent form is invalid or was tampered with.")
         return AuthorizationRequest(
-            pairs=[tuple(pair) for pair in data["pairs"]], record=record, back=data.get("back")
+            pairs=[tuple(pair) for pair in data["pairs"]],
+            record=record,
+            back=data.get("back"),
+            decision=data["decision"],
         )
 
     # -- responses --------------------------------------------------------------------------------

@@ -20,17 +20,15 @@ from datetime import timedelta
 
 from django.http import JsonResponse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt
-from oauth2_provider.compat import login_not_required
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
 from ..conf import rar_settings
 from ..models import sha256_hex
 from .client_auth import EndpointError, authenticate_client
-from .oauth import get_server, oauth_error_response
+from .endpoint import OAuthEndpointMixin
+from .oauth import get_server
 
 INACTIVE = {"active": False}
 
@@ -120,12 +118,13 @@ def introspect_refresh_token(value: str, issuer: str, caller) -> dict | None:
     return data
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(login_not_required, name="dispatch")
-class IntrospectionView(View):
-    """RFC 7662 §2: POST ``token`` (and optionally ``token_type_hint``); authenticated callers only."""
+class IntrospectionView(OAuthEndpointMixin, View):
+    """RFC 7662 §2: POST ``token`` (and optionally ``token_type_hint``); authenticated callers only.
 
-    http_method_names = ["post"]
+    The mixin has checked ``token`` (required, once) and ``token_type_hint``.
+    """
+
+    endpoint = "introspect"
 
     def post(self, request, *args, **kwargs):
         try:
@@ -133,10 +132,6 @@ class IntrospectionView(View):
         except EndpointError as error:
             return error.response()
         values = request.POST.getlist("token")
-        if len(values) != 1 or not values[0]:
-            return oauth_error_response(
-                "invalid_request", "token is required, once." if len(values) != 1 else "token is empty."
-            )
         hint = request.POST.get("token_type_hint", "access_token")
         order = (
             (introspect_refresh_token, introspect_access_token)
@@ -173,7 +168,4 @@ class IntrospectionView(View):
 
     @staticmethod
     def respond(data: dict) -> JsonResponse:
-        response = JsonResponse(data)
-        response["Cache-Control"] = "no-store"
-        response["Pragma"] = "no-cache"
-        return response
+        return JsonResponse(data)

@@ -15,6 +15,7 @@ from oauth2_provider.settings import oauth2_settings
 from ..conf import rar_settings
 from ..keys import signing_keys
 from ..models import AuthorizationDetailType
+from ..parameters import GRANT_TYPES_SUPPORTED, RESPONSE_MODES_SUPPORTED, RESPONSE_TYPES_SUPPORTED
 
 ENDPOINTS = (
     ("authorization_endpoint", "rar_provider:authorize"),
@@ -40,9 +41,10 @@ def server_metadata(request) -> dict:
     data["authorization_details_types_supported"] = sorted(
         set(AuthorizationDetailType.objects.filter(enabled=True).values_list("type", flat=True))
     )
-    data["response_types_supported"] = ["code"]
-    data["response_modes_supported"] = ["query"]
-    data["grant_types_supported"] = ["authorization_code", "refresh_token", "client_credentials"]
+    # One source with the checks that refuse everything else (rar_provider.parameters).
+    data["response_types_supported"] = list(RESPONSE_TYPES_SUPPORTED)
+    data["response_modes_supported"] = list(RESPONSE_MODES_SUPPORTED)
+    data["grant_types_supported"] = list(GRANT_TYPES_SUPPORTED)
     data["code_challenge_methods_supported"] = ["S256"] if rar_settings.PKCE_S256_ONLY else ["S256", "plain"]
     data["authorization_response_iss_parameter_supported"] = True
     data["token_endpoint_auth_methods_supported"] = AUTH_METHODS

@@ -12,14 +12,11 @@ from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from .. import par, signals
 from ..conf import rar_settings
 from ..errors import describe
+from ..parameters import AUTHORIZATION_PARAMETERS
 from ..ratelimit import rate_limited
 from .client_auth import EndpointError, authenticate_client
+from .endpoint import OAuthEndpointMixin
 from .oauth import get_server, request_uri_for
-
-#: Client authentication parameters (RFC 6749 §2.3.1): they authenticate the
-#: push and are not part of the authorization request that is stored.
-CLIENT_AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 class PARError(EndpointError):
@@ -29,10 +26,14 @@ class PARError(EndpointError):
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
 @method_decorator(rate_limited("par"), name="dispatch")
-class PushedAuthorizationRequestView(View):
-    """RFC 9126 §2.1: authenticate the client, validate the request as /authorize would, store it."""
+class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
+    """RFC 9126 §2.1: authenticate the client, validate the request as /authorize would, store it.
 
-    http_method_names = ["post"]
+    The mixin has read the body strictly (size, media type, charset, NUL,
+    repeated parameters, the table of :data:`rar_provider.parameters.PAR`).
+    """
+
+    endpoint = "par"
 
     def dispatch(self, request, *args, **kwargs):
         if not rar_settings.PAR_ENABLED:
@@ -46,13 +47,7 @@ class PushedAuthorizationRequestView(View):
             return error.response()
 
     def push(self, request) -> JsonResponse:
-        content_type = request.content_type or ""
-        if content_type != FORM_CONTENT_TYPE:
-            raise PARError(
-                "invalid_request",
-                f"The request body must be {FORM_CONTENT_TYPE} (got {content_type or 'none'}).",
-            )
-        pairs = [(key, value) for key, values in request.POST.lists() for value in values]
+        pairs = self.form
         names = {key for key, _ in pairs}
         if "request_uri" in names:
             raise PARError(
@@ -65,15 +60,11 @@ class PushedAuthorizationRequestView(View):
 
         server = get_server()
         client = self.authenticate_client(request, server)
-        client_ids = request.POST.getlist("client_id")
-        if not client_ids:
-            raise PARError("invalid_request", "client_id is required.")
-        if len(client_ids) > 1:
-            raise PARError("invalid_request", "client_id was sent more than once.")
-        if client_ids[0] != client.client_id:
+        if dict(pairs).get("client_id") != client.client_id:
             raise PARError("invalid_request", "client_id does not match the authenticated client.")
 
-        stored_pairs = [(key, value) for key, value in pairs if key not in CLIENT_AUTH_PARAMS]
+        # RFC 6749 §3.1: unknown parameters are ignored; only the authorization request is kept.
+        stored_pairs = [(key, value) for key, value in pairs if key in AUTHORIZATION_PARAMETERS]
         try:
             _scopes, credentials = server.validate_authorization_request(
                 request_uri_for(request.path, stored_pairs), pushed=True
@@ -90,12 +81,7 @@ class PushedAuthorizationRequestView(View):
             resource_server=credentials["resource_server"],
         )
         signals.par_pushed.send(sender=self.__class__, request=request, pushed_request=record)
-        response = JsonResponse(
-            {"request_uri": request_uri, "expires_in": rar_settings.PAR_LIFETIME}, status=201
-        )
-        response["Cache-Control"] = "no-store"
-        response["Pragma"] = "no-cache"
-        return response
+        return JsonResponse({"request_uri": request_uri, "expires_in": rar_settings.PAR_LIFETIME}, status=201)
 
     def authenticate_client(self, request, server):
         """RFC 9126 §2.1: authenticate exactly as at the token endpoint (RFC 6749 §2.3, §3.2.1)."""

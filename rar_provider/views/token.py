@@ -1,8 +1,9 @@
-"""The token endpoint: DOT's view, with every answer typed as JSON (RFC 6749 §5.1, §5.2).
+"""The token endpoint: DOT's view behind the strict request step (RFC 6749 §3.2, §5.1, §5.2).
 
-oauthlib raises some errors after validation (an RFC 8707 ``resource`` the
-grant does not cover, a missing signing key); DOT then answers with the error
-JSON but no ``Content-Type``. Clients parse by type, so it is set here.
+:class:`~rar_provider.views.endpoint.OAuthEndpointMixin` refuses malformed
+requests and grant types the server does not offer (``unsupported_grant_type``,
+before DOT's device-code branch could read a missing ``device_code``), and
+gives every answer JSON, ``no-store`` and the right ``WWW-Authenticate``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,9 @@ from django.utils.decorators import method_decorator
 from oauth2_provider import views as dot_views
 
 from ..ratelimit import rate_limited
+from .endpoint import OAuthEndpointMixin
 
 
 @method_decorator(rate_limited("token"), name="dispatch")
-class TokenView(dot_views.TokenView):
-    def post(self, request, *args, **kwargs):
-        response = super().post(request, *args, **kwargs)
-        if not response.get("Content-Type", "").startswith("application/json"):
-            response["Content-Type"] = "application/json"
-        response["Cache-Control"] = "no-store"
-        response["Pragma"] = "no-cache"
-        return response
+class TokenView(OAuthEndpointMixin, dot_views.TokenView):
+    endpoint = "token"
