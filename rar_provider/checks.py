@@ -239,9 +239,9 @@ def check_dot_authorization_view(app_configs=None, **kwargs):
         return []
     return [
         checks.Error(
-            f"DOT's AuthorizationView is routed at {route!r} (oauth2_provider.urls?): it shows scopes but not "
-            "authorization_details, so it is a second authorization endpoint that bypasses rar_provider's "
-            "consent page.",
+            f"DOT's AuthorizationView is routed at {route!r} (oauth2_provider.urls?): it shows scopes but "
+            "not authorization_details, so it is a second authorization endpoint that bypasses "
+            "rar_provider's consent page.",
             hint='Remove path(..., include("oauth2_provider.urls")) and route only rar_provider.urls; '
             "include DOT's other views one by one if you need them.",
             obj=view_class,
