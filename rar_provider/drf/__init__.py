@@ -6,8 +6,15 @@
   ``authorization_details`` entry of a type (with actions / locations);
 * :class:`~rar_provider.drf.permissions.HasAccessToken` requires any valid token.
 
-See docs/resource-server.md.
+See docs/resource-server.md. Needs Django REST framework: ``pip install "django-rar-provider[drf]"``.
 """
+
+try:
+    import rest_framework  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess by tests/test_packaging.py
+    raise ImportError(
+        'rar_provider.drf needs Django REST framework: pip install "django-rar-provider[drf]".'
+    ) from exc
 
 from .authentication import (
     InvalidBearerRequest,
