@@ -12,6 +12,7 @@
 - rar_provider.E010  RAR_PROVIDER["ISSUER"] is not an issuer identifier (absolute https URL, no query), or
                      DOT's OIDC_ISS_ENDPOINT names another issuer
 - rar_provider.E011  DOT's own AuthorizationView (oauth2_provider.urls) is routed beside ours
+- rar_provider.E012  RAR_PROVIDER_RESOURCE_SERVER is not a dict of known keys, or DRF is not installed
 - rar_provider.W001  RAR_PROVIDER["ISSUER"] is not set
 - rar_provider.W002  RAR_PROVIDER["SIGNING_KEYS"] names a file that does not exist yet
 - rar_provider.W003  RAR_PROVIDER has a key we do not know (a typo; the closest known key is named)
@@ -331,3 +332,27 @@ def check_dot_authorization_view(app_configs=None, **kwargs):
         for route, view_class in routed
         if issubclass(view_class, DOTAuthorizationView)
     ]
+
+
+# -- issue 8: the resource-server setting (rar_provider.E012) -----------------------------------------
+
+
+@checks.register()
+def check_resource_server_setting(app_configs=None, **kwargs):
+    """``RAR_PROVIDER_RESOURCE_SERVER`` (rar_provider.drf): a dict of known keys, and DRF installed.
+
+    Without this check a wrong value surfaced only as an error on the API's first request.
+    """
+    if getattr(settings, "RAR_PROVIDER_RESOURCE_SERVER", None) is None:
+        return []
+    try:
+        from .drf.authentication import resource_server_settings
+    except ImportError as exc:
+        return [checks.Error(f"RAR_PROVIDER_RESOURCE_SERVER is set but {exc}", id="rar_provider.E012")]
+    try:
+        resource_server_settings()
+    except ImproperlyConfigured as exc:
+        return [
+            checks.Error(str(exc), hint="See docs/resource-server.md for its keys.", id="rar_provider.E012")
+        ]
+    return []

@@ -19,7 +19,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from oauth2_provider.settings import oauth2_settings
 
-from rar_provider.checks import check_settings, check_tokens
+from rar_provider.checks import check_resource_server_setting, check_settings, check_tokens
 from rar_provider.conf import DEFAULTS
 
 from .conftest import (
@@ -216,3 +216,41 @@ def test_one_issuer_when_it_is_set(client, alice):
 def test_money_transfer_fixture_is_the_jwt_api():
     """The flow above goes to the demo Payments API, which issues JWTs (so ``iss`` is in a token)."""
     assert MONEY_TRANSFER["type"] == "money_transfer"
+
+
+# -- E012: RAR_PROVIDER_RESOURCE_SERVER ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        (["urn:demo:payments"], "must be a dict"),
+        ({"AUDIENCE": "urn:demo:payments", "ISUSER": "https://auth.example.com"}, "unknown keys ISUSER"),
+    ],
+)
+def test_e012_resource_server_setting(value, says):
+    with override_settings(RAR_PROVIDER_RESOURCE_SERVER=value):
+        messages = checks.run_checks()
+    assert ours(messages) == ["rar_provider.E012"]
+    assert says in next(m for m in messages if m.id == "rar_provider.E012").msg
+
+
+def test_e012_good_resource_server_setting():
+    with override_settings(RAR_PROVIDER_RESOURCE_SERVER={"AUDIENCE": "urn:demo:payments"}):
+        assert ours(checks.run_checks()) == []
+
+
+def test_e012_resource_server_setting_without_drf(monkeypatch):
+    import sys
+
+    for name in [
+        m
+        for m in sys.modules
+        if m == "rest_framework" or m.startswith(("rest_framework.", "rar_provider.drf"))
+    ]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "rest_framework", None)
+    with override_settings(RAR_PROVIDER_RESOURCE_SERVER={"AUDIENCE": "urn:demo:payments"}):
+        messages = check_resource_server_setting()
+    assert [m.id for m in messages] == ["rar_provider.E012"]
+    assert 'pip install "django-rar-provider[drf]"' in messages[0].msg
