@@ -10,8 +10,10 @@ Every fenced block in the guide is preceded by a comment saying how it is used::
     <!-- install: swapped ... -->                   the same kinds, for the swapped-model host
     <!-- install: production append FILE -->       appended for the production check
 
-``tests/hostproject/`` is ``django-admin startproject hostsite`` plus, after :data:`MARKER`, the
-``append`` blocks; ``python -m tests.install_guide`` rewrites it from the guide.
+``tests/hostproject/`` is ``django-admin startproject hostsite`` (Django 5.2) plus, after
+:data:`MARKER`, the ``append`` blocks; ``python -m tests.install_guide`` rewrites it from the guide.
+The tests build each host the same way with the Django they run on (:func:`build_project`), so
+under Django 6.0 the host is Django 6.0's ``startproject`` output.
 """
 
 from __future__ import annotations
@@ -92,15 +94,30 @@ def split_host_file(path: str) -> tuple[str, str]:
     return generated + "\n", added
 
 
+def build_project(folder: Path) -> Path:
+    """``startproject hostsite`` with this Django into ``folder`` (created), plus the guide's lines."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "django", "startproject", "hostsite", str(folder)],
+        check=True,
+        capture_output=True,
+    )
+    for path in HOST_FILES:
+        text = (folder / path).read_text().rstrip("\n")
+        (folder / path).write_text(text + MARKER + appended(path))
+    return folder
+
+
+def django_version_of(text: str) -> str | None:
+    """The Django version a ``startproject`` settings file says generated it ("5.2")."""
+    found = re.search(r"using Django (\d+\.\d+)", text)
+    return found[1] if found else None
+
+
 def write_host_project() -> None:
     """Rewrite tests/hostproject from a fresh ``startproject`` and the guide (run by hand)."""
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "django", "startproject", "hostsite", folder], check=True
-        )
-        for path in HOST_FILES:
-            text = (Path(folder) / path).read_text().rstrip("\n")
-            (Path(folder) / path).write_text(text + MARKER + appended(path))
+        build_project(Path(folder))
         for source in Path(folder).rglob("*.py"):
             target = HOST_PROJECT / source.relative_to(folder)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,7 +22,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from oauth2_provider.settings import oauth2_settings
 
-from rar_provider.checks import check_resource_server_setting, check_settings, check_tokens
+from rar_provider.checks import check_settings, check_tokens
 from rar_provider.conf import DEFAULTS
 
 from .conftest import (
@@ -31,6 +34,8 @@ from .conftest import (
     pushed_request_uri,
     redirect_params,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -240,17 +245,26 @@ def test_e012_good_resource_server_setting():
         assert ours(checks.run_checks()) == []
 
 
-def test_e012_resource_server_setting_without_drf(monkeypatch):
-    import sys
-
-    for name in [
-        m
-        for m in sys.modules
-        if m == "rest_framework" or m.startswith(("rest_framework.", "rar_provider.drf"))
-    ]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "rest_framework", None)
-    with override_settings(RAR_PROVIDER_RESOURCE_SERVER={"AUDIENCE": "urn:demo:payments"}):
-        messages = check_resource_server_setting()
-    assert [m.id for m in messages] == ["rar_provider.E012"]
-    assert 'pip install "django-rar-provider[drf]"' in messages[0].msg
+def test_e012_resource_server_setting_without_drf():
+    """A project without DRF that sets the resource-server setting is told which extra to install."""
+    code = """
+import sys
+sys.modules["rest_framework"] = None  # not installed
+import django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "oauth2_provider", "rar_provider"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    RAR_PROVIDER_RESOURCE_SERVER={"AUDIENCE": "urn:demo:payments"},
+)
+django.setup()
+from rar_provider.checks import check_resource_server_setting
+for message in check_resource_server_setting():
+    print(message.id, message.msg)
+"""
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("rar_provider.E012 RAR_PROVIDER_RESOURCE_SERVER is set but")
+    assert 'pip install "django-rar-provider[drf]"' in result.stdout
