@@ -188,11 +188,14 @@ HOST_VARIANTS = [None, "swapped"] + (["postgresql"] if _postgresql_url() else []
 
 
 def _recreate_database(url: urllib.parse.SplitResult, create: bool) -> str:
-    """Drop (and create) the database ``TEST_DATABASE_URL`` names; pytest-django uses ``test_<name>``."""
+    """Drop (and create) ``test_<name>_host``: a throwaway beside pytest-django's ``test_<name>``.
+
+    Never the database ``TEST_DATABASE_URL`` names itself, which may hold someone's data.
+    """
     import psycopg
     from psycopg import sql
 
-    name = url.path.lstrip("/")
+    name = f"test_{url.path.lstrip('/')}_host"
     with psycopg.connect(
         host=url.hostname, port=url.port or 5432, user=url.username, password=url.password, dbname="postgres"
     ) as connection:
