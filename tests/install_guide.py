@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "install.md"
 HOST_PROJECT = Path(__file__).resolve().parent / "hostproject"
-MARKER = "\n\n# ---- Added as docs/install.md says (tests/test_install_guide.py keeps them equal) ----\n\n"
+MARKER = "\n\n# ---- Added as docs/install.md says (tests/test_host_project.py keeps them equal) ----\n\n"
 HOST_FILES = ("hostsite/settings.py", "hostsite/urls.py")
 
 _BLOCK = re.compile(r"<!-- install: (?P<label>[^>]*?) -->\n```(?P<lang>[a-z]*)\n(?P<code>.*?)```\n", re.S)

@@ -501,3 +501,35 @@ def test_production_settings_pass_check(host):
 def blocks_by_kind(*words: str) -> Block:
     (block,) = [b for b in blocks() if b.words == list(words)]
     return block
+
+
+@pytest.fixture(scope="module")
+def bare_host(tmp_path_factory) -> Host:
+    """A host built from the guide's settings, nothing run yet (``check`` needs no database)."""
+    return new_host(tmp_path_factory.mktemp("bare"))
+
+
+@pytest.mark.parametrize(
+    "change, reported",
+    [
+        ('RAR_PROVIDER = [("ISSUER", "https://auth.example.com")]', "rar_provider.E005"),
+        ('RAR_PROVIDER["ISSUER"] = "auth.example.com"', "rar_provider.E010"),
+        ('RAR_PROVIDER["SIGNING_KEYS"] = "not-a-key"', "rar_provider.E006"),
+        ('RAR_PROVIDER["PAR_LIFETMIE"] = 30', "rar_provider.W003"),
+    ],
+)
+def test_check_reports_wrong_settings_without_a_traceback(bare_host, change, reported):
+    """Issue 8, examples 4 and 5, as the host's owner meets them: ``manage.py check`` names the fault."""
+    host = bare_host
+    broken = host.path / "hostsite" / "settings_broken.py"
+    broken.write_text(f"from hostsite.settings import *  # noqa\n\n{change}\n")
+    result = host.manage(
+        "check",
+        "--fail-level",
+        "WARNING",
+        check=False,
+        env={"DJANGO_SETTINGS_MODULE": "hostsite.settings_broken"},
+    )
+    assert result.returncode == 1
+    assert reported in result.stderr
+    assert "Traceback" not in result.stderr

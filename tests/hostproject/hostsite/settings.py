@@ -20,7 +20,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # See https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 
 # SECURITY WARNING: keep the secret key used in production secret!
-SECRET_KEY = 'django-insecure-8na=$#!5%1j20&)$tee-g&!l991&fi##58l3ztfd(3s6jj!#i8'
+SECRET_KEY = 'django-insecure-*k)l(q4dm4vk_#4#sf)q=u6dr8z12v0-cdgg1&ikxu2uqv4m1-'
 
 # SECURITY WARNING: don't run with debug turned on in production!
 DEBUG = True
@@ -121,7 +121,7 @@ STATIC_URL = 'static/'
 
 DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
 
-# ---- Added as docs/install.md says (tests/test_install_guide.py keeps them equal) ----
+# ---- Added as docs/install.md says (tests/test_host_project.py keeps them equal) ----
 
 INSTALLED_APPS += [
     "oauth2_provider",

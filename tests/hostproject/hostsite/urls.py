@@ -21,7 +21,7 @@ urlpatterns = [
     path('admin/', admin.site.urls),
 ]
 
-# ---- Added as docs/install.md says (tests/test_install_guide.py keeps them equal) ----
+# ---- Added as docs/install.md says (tests/test_host_project.py keeps them equal) ----
 
 from django.contrib.auth import views as auth_views
 from django.urls import include
