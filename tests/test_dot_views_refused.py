@@ -116,3 +116,46 @@ def _encode(query: dict) -> str:
     from urllib.parse import urlencode
 
     return urlencode(query)
+
+
+# -- any other caller of the server classes ---------------------------------------------------------------
+
+
+def _uri(details) -> str:
+    from urllib.parse import urlencode
+
+    return "/anywhere?" + urlencode(dot_query(details))
+
+
+def test_server_validate_without_our_endpoint_mark_is_refused():
+    """Code calling the configured server directly (no ``pushed``, oauthlib's signature) gets no details."""
+    from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
+
+    from rar_provider.views.oauth import get_server
+
+    with pytest.raises(InvalidRequestError, match="authorization_details needs rar_provider"):
+        get_server().validate_authorization_request(_uri(WIDGETS))
+    scopes, credentials = get_server().validate_authorization_request(_uri(None))
+    assert scopes == ["profile"] and "authorization_details" not in credentials["request"]._params
+
+
+def test_server_create_without_our_endpoint_mark_issues_no_code(alice):
+    from rar_provider.views.oauth import get_server
+
+    headers, _body, status = get_server().create_authorization_response(
+        uri=_uri([MONEY_TRANSFER]), scopes=["profile"], credentials={"user": alice}
+    )
+    assert status == 302
+    params = {k: v[0] for k, v in parse_qs(urlparse(headers["Location"]).query).items()}
+    assert params["error"] == "invalid_request" and "code" not in params
+    assert get_grant_model().objects.count() == 0
+
+
+def test_a_client_parameter_cannot_forge_our_mark():
+    """``rar_pushed`` sent as a request parameter is a parameter, not our mark (``trusted`` reads vars)."""
+    from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
+
+    from rar_provider.views.oauth import get_server
+
+    with pytest.raises(InvalidRequestError, match="authorization_details needs rar_provider"):
+        get_server().validate_authorization_request(_uri(WIDGETS) + "&rar_pushed=1")
