@@ -3,10 +3,11 @@
 ``tests/hostproject/`` is Django's ``startproject`` output plus exactly the guide's ``append``
 blocks (:mod:`tests.install_guide`); nothing of ``demo_site`` is imported, and Django REST framework
 and django-environ are made unimportable, so a setting or package only the demo has cannot hide a
-fault. Each host is a copy in a temporary folder, driven in subprocesses as its owner would: the
-guide's commands, ``manage.py shell``, ``runserver`` on a free loopback port, and the guide's
-curl commands. The same runs again on a host whose DOT Application model is swapped (the guide's
-step 9). Under nox this runs on every Python × Django of the matrix.
+fault. Each host is built the same way in a temporary folder, with the running Django's own
+``startproject``, and driven in subprocesses as its owner would: the guide's commands,
+``manage.py shell``, ``runserver`` on a free loopback port, and the guide's curl commands. The
+same runs again on a host whose DOT Application model is swapped (the guide's step 9), and on
+PostgreSQL when the suite runs there. Under nox this runs on every Python × Django of the matrix.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 import django
@@ -57,9 +59,9 @@ class Host:
 
     path: Path
     env: dict[str, str]
+    variant: str | None = None
     base_url: str = ""
     server: subprocess.Popen | None = None
-    log: list[str] = field(default_factory=list)
 
     def manage(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         return self._run([sys.executable, "manage.py", *args], check, env)
@@ -72,7 +74,6 @@ class Host:
         result = subprocess.run(  # noqa: S603 - the guide's commands and our manage.py
             argv, cwd=self.path, env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=180
         )
-        self.log.append(f"$ {argv[-1][:200]}\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
         if check:
             assert result.returncode == 0, f"{argv[-1][:300]} failed:\n{result.stdout}\n{result.stderr}"
         return result
@@ -275,15 +276,9 @@ class Browser:
     def submit(self, page_url: str, html: str, fields: dict) -> tuple[int, str, str]:
         """Post the page's form with its CSRF token and hidden fields, plus ``fields``."""
         hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
-        form = {name: _unescape(value) for name, value in hidden.items()}
+        form = {name: unescape(value) for name, value in hidden.items()}
         form.update(fields)
         return self.open(page_url, form)
-
-
-def _unescape(value: str) -> str:
-    import html
-
-    return html.unescape(value)
 
 
 def log_in(browser: Browser, page_url: str, html: str, username: str, password: str):
