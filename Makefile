@@ -72,6 +72,18 @@ test: install browser axe
 	@echo "=== SQLite pass"
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	$(BIN)/python scripts/postgres_pass.py
+	$(MAKE) --no-print-directory matrix
+
+# -- issue 8: the Python x Django matrix (noxfile.py). .venv is the oldest combination (Python 3.11 +
+# Django 5.2) when python3 is 3.11; otherwise the oldest nox session runs too. The newest (Python 3.13
+# + Django 6.0) runs the non-browser suite on SQLite. pyenv's interpreters are found if installed.
+NOX_PATH := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.1[123]*/bin))
+NOX      := PATH="$$PATH:$(NOX_PATH)" $(BIN)/nox
+.PHONY: matrix
+matrix: install
+	@$(BIN)/python -c "import sys, django; sys.exit(sys.version_info[:2] != (3, 11) or django.VERSION[:2] != (5, 2))" \
+		|| $(NOX) -t oldest
+	$(NOX) -t newest
 
 lint: install
 	$(BIN)/ruff check .

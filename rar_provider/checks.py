@@ -3,29 +3,36 @@
 - rar_provider.E001  DOT's effective OAUTH2_SERVER_CLASS does not install our pipeline
 - rar_provider.E002  OAUTH2_VALIDATOR_CLASS is not (a subclass of) RARValidator
 - rar_provider.E003  OIDC is enabled and OIDC_SERVER_CLASS does not install our pipeline
-- rar_provider.E004  RAR_PROVIDER has a key we do not know (a typo)
+- rar_provider.E004  (retired: an unknown key is now the warning W003)
 - rar_provider.E005  a RAR_PROVIDER value has the wrong type or is out of range
 - rar_provider.E006  RAR_PROVIDER["SIGNING_KEYS"] cannot be read
 - rar_provider.E007  RAR_PROVIDER["DETAIL_COMPARATORS"] names something that is not a callable
 - rar_provider.E008  DOT's AUTHORIZATION_CODE_EXPIRE_SECONDS is over 60 seconds
 - rar_provider.E009  RAR_PROVIDER["CONSENT_HOOKS"] names something that cannot be imported or called
+- rar_provider.E010  RAR_PROVIDER["ISSUER"] is not an issuer identifier (absolute https URL, no query), or
+                     DOT's OIDC_ISS_ENDPOINT names another issuer
+- rar_provider.E011  DOT's own AuthorizationView (oauth2_provider.urls) is routed beside ours
+- rar_provider.E012  RAR_PROVIDER_RESOURCE_SERVER is not a dict of known keys, or DRF is not installed
 - rar_provider.W001  RAR_PROVIDER["ISSUER"] is not set
 - rar_provider.W002  RAR_PROVIDER["SIGNING_KEYS"] names a file that does not exist yet
 - rar_provider.E020  RAR_PROVIDER["RATE_LIMITS"] is not {"par"|"token": "count/period" or None}
 - rar_provider.W020  (deploy) rate limits count in a cache that is not shared between processes
+- rar_provider.W003  RAR_PROVIDER has a key we do not know (a typo; the closest known key is named)
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 from oauth2_provider.settings import oauth2_settings
 
-from .conf import _BOOL_SETTINGS, _INT_SETTINGS, rar_settings
+from .conf import _BOOL_SETTINGS, _INT_SETTINGS, DEFAULTS, issuer_problem, rar_settings
 
 SERVER_HINT = (
     'Set OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "rar_provider.oauth.server.RARServer" and '
@@ -87,19 +94,55 @@ def check_dot_integration(app_configs=None, **kwargs):
     return errors
 
 
+def _configured() -> dict | None:
+    """``settings.RAR_PROVIDER`` if it is a dict (absent: ``{}``); None when it is not a dict.
+
+    Only :func:`check_settings` reports a value that is not a dict (E005); the
+    other checks then stay silent instead of failing with a traceback.
+    """
+    value = getattr(settings, "RAR_PROVIDER", {})
+    return value if isinstance(value, dict) else None
+
+
+#: Settings with a check of their own (E005 below, E006, E007, E009, E010).
+_CHECKED_ELSEWHERE = {
+    *_BOOL_SETTINGS,
+    *_INT_SETTINGS,
+    "ISSUER",
+    "SIGNING_KEYS",
+    "DETAIL_COMPARATORS",
+    "CONSENT_HOOKS",
+    "PROPERTY_NAME_PATTERN",
+    "RATE_LIMITS",
+}
+
+
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
 @checks.register()
 def check_settings(app_configs=None, **kwargs):
-    errors = []
-    try:
-        unknown = rar_settings.unknown_keys()
-    except ImproperlyConfigured as exc:
-        return [checks.Error(str(exc), id="rar_provider.E005")]
-    for key in unknown:
-        errors.append(
+    """Every ``RAR_PROVIDER`` key: known (W003), of the right type and range (E005), a valid issuer (E010)."""
+    configured = _configured()
+    if configured is None:
+        value = getattr(settings, "RAR_PROVIDER", None)
+        return [
             checks.Error(
-                f"RAR_PROVIDER has an unknown key {key!r}.",
-                hint="See rar_provider.conf.DEFAULTS for the settings there are.",
-                id="rar_provider.E004",
+                f"The RAR_PROVIDER setting must be a dict, not {_type_name(value)}.",
+                hint='RAR_PROVIDER = {"ISSUER": "https://auth.example.com", ...}',
+                id="rar_provider.E005",
+            )
+        ]
+    errors = []
+    for key in sorted(set(configured) - set(DEFAULTS), key=str):
+        close = difflib.get_close_matches(str(key).upper(), list(DEFAULTS), n=1, cutoff=0.6)
+        errors.append(
+            checks.Warning(
+                f"RAR_PROVIDER has an unknown key {key!r}; it is ignored."
+                + (f" Did you mean {close[0]!r}?" if close else ""),
+                hint="The settings there are: docs/settings.md (rar_provider.conf.DEFAULTS).",
+                id="rar_provider.W003",
             )
         )
     for name in (*_BOOL_SETTINGS, *_INT_SETTINGS):
@@ -110,7 +153,7 @@ def check_settings(app_configs=None, **kwargs):
             continue
         if name in _INT_SETTINGS and value < 1:
             errors.append(checks.Error(f"RAR_PROVIDER[{name!r}] must be at least 1.", id="rar_provider.E005"))
-    lifetime = rar_settings.user_settings.get("PAR_LIFETIME", 60)
+    lifetime = configured.get("PAR_LIFETIME", 60)
     if isinstance(lifetime, int) and not isinstance(lifetime, bool) and lifetime >= 600:
         errors.append(
             checks.Error(
@@ -128,29 +171,67 @@ def check_settings(app_configs=None, **kwargs):
                 id="rar_provider.E005",
             )
         )
-    if not rar_settings.user_settings.get("ISSUER"):
-        errors.append(
+    for name, default in DEFAULTS.items():
+        if name in _CHECKED_ELSEWHERE or name not in configured:
+            continue
+        value = configured[name]
+        # A default of None stands for "unset"; such settings otherwise take text (an identifier).
+        wanted = (str, type(None)) if default is None else type(default)
+        if isinstance(value, bool) and wanted is not bool or not isinstance(value, wanted):
+            expected = "text or None" if default is None else _type_name(default)
+            errors.append(
+                checks.Error(
+                    f"RAR_PROVIDER[{name!r}] must be {expected}, not {_type_name(value)} ({value!r}).",
+                    id="rar_provider.E005",
+                )
+            )
+    errors.extend(_issuer_messages(configured.get("ISSUER")))
+    return errors
+
+
+def _issuer_messages(issuer) -> list:
+    """W001 (unset) or E010 (not an issuer identifier, or DOT's OIDC_ISS_ENDPOINT says another)."""
+    if issuer is None or issuer == "":
+        return [
             checks.Warning(
                 "RAR_PROVIDER['ISSUER'] is not set: the issuer is derived from each request's host.",
                 hint="Set it to the https URL clients know this server by (RFC 8414 §2, RFC 9207).",
                 id="rar_provider.W001",
             )
-        )
-    return errors
+        ]
+    problem = issuer_problem(issuer)
+    if problem:
+        return [
+            checks.Error(
+                f"RAR_PROVIDER['ISSUER'] is {issuer!r}: it {problem}.",
+                hint="The issuer identifier goes into every authorization response, token and metadata URL.",
+                id="rar_provider.E010",
+            )
+        ]
+    dot_issuer = oauth2_settings.OIDC_ISS_ENDPOINT
+    if dot_issuer and str(dot_issuer).rstrip("/") != issuer.rstrip("/"):
+        return [
+            checks.Error(
+                f"DOT's OIDC_ISS_ENDPOINT {dot_issuer!r} is not RAR_PROVIDER['ISSUER'] {issuer!r}: "
+                "the server would name itself two ways.",
+                hint='Set OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"] to the same value, or leave it out.',
+                id="rar_provider.E010",
+            )
+        ]
+    return []
 
 
 @checks.register(checks.Tags.security)
 def check_tokens(app_configs=None, **kwargs):
     """Signing keys, per-type comparators and the authorization code lifetime."""
-    from .keys import signing_keys
+    from .keys import looks_like_path, signing_keys
 
+    settings_dict = _configured()
+    if settings_dict is None:
+        return []  # reported by check_settings (E005)
     errors = []
-    configured = rar_settings.user_settings.get("SIGNING_KEYS")
-    if (
-        isinstance(configured, str)
-        and not configured.lstrip().startswith(("{", "-----"))
-        and not Path(configured).exists()
-    ):
+    configured = settings_dict.get("SIGNING_KEYS")
+    if looks_like_path(configured) and not Path(configured).exists():
         errors.append(
             checks.Warning(
                 f"RAR_PROVIDER['SIGNING_KEYS'] names {configured}, which does not exist yet: "
@@ -164,7 +245,7 @@ def check_tokens(app_configs=None, **kwargs):
             signing_keys()
         except ImproperlyConfigured as exc:
             errors.append(checks.Error(str(exc), id="rar_provider.E006"))
-    comparators = rar_settings.user_settings.get("DETAIL_COMPARATORS") or {}
+    comparators = settings_dict.get("DETAIL_COMPARATORS") or {}
     if not isinstance(comparators, dict):
         errors.append(
             checks.Error("RAR_PROVIDER['DETAIL_COMPARATORS'] must be a dict.", id="rar_provider.E007")
@@ -196,6 +277,8 @@ def check_tokens(app_configs=None, **kwargs):
 def check_consent_hooks(app_configs=None, **kwargs):
     from .hooks import load_hooks
 
+    if _configured() is None:
+        return []  # reported by check_settings (E005)
     try:
         load_hooks()
     except ImproperlyConfigured as exc:
@@ -225,6 +308,8 @@ UNSHARED_CACHES = (
 
 @checks.register()
 def check_rate_limits(app_configs=None, **kwargs):
+    if _configured() is None:  # reported by check_settings (E005)
+        return []
     value = rar_settings.RATE_LIMITS
     hint = 'e.g. {"par": "3000/m", "token": "6000/m"}; None (or leaving a key out) turns a limit off.'
     if value is None:
@@ -259,6 +344,8 @@ def check_rate_limits(app_configs=None, **kwargs):
 def check_rate_limit_cache(app_configs=None, **kwargs):
     from django.conf import settings
 
+    if _configured() is None or not isinstance(rar_settings.RATE_LIMITS, dict | None):
+        return []  # reported by check_settings (E005) or check_rate_limits (E020)
     if not any((rar_settings.RATE_LIMITS or {}).values()):
         return []
     alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
@@ -272,5 +359,73 @@ def check_rate_limit_cache(app_configs=None, **kwargs):
                 "RedisCache (docs/deploy.md).",
                 id="rar_provider.W020",
             )
+        ]
+    return []
+
+
+# -- issue 8: DOT's own authorization view routed beside ours (rar_provider.E011) --------------------
+
+
+def _routed_views(patterns, prefix=""):
+    """Yield ``(route, view class)`` for every class-based view reachable from ``patterns``."""
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if hasattr(entry, "url_patterns"):
+            yield from _routed_views(entry.url_patterns, route)
+        else:
+            view_class = getattr(entry.callback, "view_class", None)
+            if view_class is not None:
+                yield route, view_class
+
+
+@checks.register(checks.Tags.security, checks.Tags.urls)
+def check_dot_authorization_view(app_configs=None, **kwargs):
+    """DOT's ``AuthorizationView`` shows scopes only: routed beside ours, it is a second way in.
+
+    Requests carrying ``authorization_details`` are refused there anyway
+    (:func:`rar_provider.oauth.pipeline.check_endpoint`); this check says the route should go.
+    """
+    from django.urls import get_resolver
+    from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
+
+    try:
+        routed = list(_routed_views(get_resolver().url_patterns))
+    except Exception:  # noqa: BLE001 - a broken URLconf is reported by Django's own URL checks
+        return []
+    return [
+        checks.Error(
+            f"DOT's AuthorizationView is routed at {route!r} (oauth2_provider.urls?): it shows scopes but "
+            "not authorization_details, so it is a second authorization endpoint that bypasses "
+            "rar_provider's consent page.",
+            hint='Remove path(..., include("oauth2_provider.urls")) and route only rar_provider.urls; '
+            "include DOT's other views one by one if you need them.",
+            obj=view_class,
+            id="rar_provider.E011",
+        )
+        for route, view_class in routed
+        if issubclass(view_class, DOTAuthorizationView)
+    ]
+
+
+# -- issue 8: the resource-server setting (rar_provider.E012) -----------------------------------------
+
+
+@checks.register()
+def check_resource_server_setting(app_configs=None, **kwargs):
+    """``RAR_PROVIDER_RESOURCE_SERVER`` (rar_provider.drf): a dict of known keys, and DRF installed.
+
+    Without this check a wrong value surfaced only as an error on the API's first request.
+    """
+    if getattr(settings, "RAR_PROVIDER_RESOURCE_SERVER", None) is None:
+        return []
+    try:
+        from .drf.authentication import resource_server_settings
+    except ImportError as exc:
+        return [checks.Error(f"RAR_PROVIDER_RESOURCE_SERVER is set but {exc}", id="rar_provider.E012")]
+    try:
+        resource_server_settings()
+    except ImproperlyConfigured as exc:
+        return [
+            checks.Error(str(exc), hint="See docs/resource-server.md for its keys.", id="rar_provider.E012")
         ]
     return []

@@ -14,9 +14,11 @@ reload machinery (the django-cors-headers pattern).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 
 from .details.limits import Limits
 
@@ -132,14 +134,63 @@ class Settings:
         )
 
     def issuer(self, request=None) -> str:
-        """The issuer identifier (RFC 8414 §2), without a trailing slash."""
+        """The issuer identifier (RFC 8414 §2), without a trailing slash: the one source of it.
+
+        ``ISSUER`` when set; else the origin of ``request`` (scheme and host), which
+        may be a Django ``HttpRequest`` or the oauthlib ``Request`` DOT builds from one
+        (the token endpoint), so that metadata, authorization responses, JWT ``iss``
+        and introspection all say the same. Raises ``ImproperlyConfigured`` when
+        ``ISSUER`` is unset and there is no request.
+        """
         if self.ISSUER:
             return str(self.ISSUER).rstrip("/")
         if request is None:
             raise ImproperlyConfigured(
                 "RAR_PROVIDER['ISSUER'] is not set and there is no request to derive it."
             )
+        if not isinstance(request, HttpRequest):
+            request = _HttpRequestFromHeaders(request.headers)
         return request.build_absolute_uri("/").rstrip("/")
+
+
+class _HttpRequestFromHeaders(HttpRequest):
+    """A Django request rebuilt from the ``META`` DOT copies into an oauthlib request's headers.
+
+    Host validation (``ALLOWED_HOSTS``, ``USE_X_FORWARDED_HOST``) and
+    ``SECURE_PROXY_SSL_HEADER`` then apply exactly as for the original request;
+    DOT marks a request that ``is_secure()`` with ``X_DJANGO_OAUTH_TOOLKIT_SECURE``.
+    """
+
+    def __init__(self, headers):
+        super().__init__()
+        self.META = dict(headers or {})
+        secure = self.META.get("X_DJANGO_OAUTH_TOOLKIT_SECURE") or self.META.get("wsgi.url_scheme") == "https"
+        self._scheme = "https" if secure else "http"
+
+    def _get_scheme(self) -> str:
+        return self._scheme
+
+
+#: Hosts for which an ``http`` issuer is accepted (development on this machine).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def issuer_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be an issuer identifier (RFC 8414 §2), or None if it can.
+
+    An issuer is an absolute ``https`` URL with a host and no query or fragment;
+    ``http`` is accepted for a loopback host only.
+    """
+    if not isinstance(value, str):
+        return f"must be a URL string, not {type(value).__name__}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute URL with scheme and host, such as https://auth.example.com"
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        return "must have no query or fragment (RFC 8414 §2)"
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return "must use https (RFC 8414 §2); http is accepted only for localhost / 127.0.0.1"
+    return None
 
 
 rar_settings = Settings()

@@ -125,8 +125,35 @@ def load_signing_key(entry: Any, position: int = 0) -> SigningKey:
     return SigningKey(kid=str(kid), alg=alg, key=key)
 
 
+def is_inline_key(value: Any) -> bool:
+    """A JWK (JSON text) or a PEM key given inline, rather than a file path."""
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    return isinstance(value, str) and value.lstrip().startswith(("{", "-----"))
+
+
+def looks_like_path(value: Any) -> bool:
+    """``SIGNING_KEYS`` as a file: a path object, or text with a ``/`` or ending in ``.json``.
+
+    Anything else (``"not-a-key"``) is neither a key nor a path and is refused,
+    instead of being taken as a file that does not exist yet.
+    """
+    if isinstance(value, os.PathLike):
+        return True
+    return (
+        isinstance(value, str)
+        and not is_inline_key(value)
+        and ("/" in value or os.sep in value or value.strip().endswith(".json"))
+    )
+
+
 def _entries(value: Any) -> list[Any]:
-    if isinstance(value, str | os.PathLike) and not str(value).lstrip().startswith(("{", "-----")):
+    if isinstance(value, str | bytes) and not is_inline_key(value) and not looks_like_path(value):
+        raise ImproperlyConfigured(
+            f"RAR_PROVIDER['SIGNING_KEYS'] is {value!r}: neither a list of keys nor the path of a JWK Set "
+            "file (a path with a / or ending in .json, as rar_generate_key --jwks-file writes it)"
+        )
+    if looks_like_path(value):
         path = Path(value)
         try:
             data = json.loads(path.read_text())

@@ -167,28 +167,32 @@ def test_dot_settings_do_not_leak_out_of_override_settings():
     assert ours(checks.run_checks()) == []
 
 
-# -- E004: unknown keys ----------------------------------------------------------------------------------
+# -- W003: unknown keys (was E004) ---------------------------------------------------------------------
 
 
-def test_e004_unknown_key_is_named():
+def test_w003_unknown_key_is_named_with_the_closest_known_key():
     with rar(PAR_LIFETMIE=60):
         messages = checks.run_checks()
-    assert ours(messages) == ["rar_provider.E004"]
-    (error,) = [m for m in messages if m.id == "rar_provider.E004"]
-    assert error.level == checks.ERROR
-    assert "'PAR_LIFETMIE'" in error.msg
+    assert ours(messages) == ["rar_provider.W003"]
+    (warning,) = [m for m in messages if m.id == "rar_provider.W003"]
+    assert warning.level == checks.WARNING
+    assert "'PAR_LIFETMIE'" in warning.msg
+    assert "Did you mean 'PAR_LIFETIME'?" in warning.msg
 
 
-def test_e004_one_error_per_unknown_key():
-    with rar(PAR_LIFETMIE=60, issuer="x"):
-        messages = [m for m in check_settings() if m.id == "rar_provider.E004"]
-    assert len(messages) == 2
-    assert "'PAR_LIFETMIE'" in messages[0].msg + messages[1].msg
-    assert "'issuer'" in messages[0].msg + messages[1].msg
+def test_w003_one_warning_per_unknown_key():
+    with rar(PAR_LIFETMIE=60, issuer="x", FROBNICATE=1):
+        messages = [m for m in check_settings() if m.id == "rar_provider.W003"]
+    assert len(messages) == 3
+    text = " ".join(m.msg for m in messages)
+    assert "'PAR_LIFETMIE'" in text and "'issuer'" in text and "'FROBNICATE'" in text
+    assert "Did you mean 'ISSUER'?" in text
+    (frobnicate,) = [m for m in messages if "FROBNICATE" in m.msg]
+    assert "Did you mean" not in frobnicate.msg
 
 
-def test_e004_every_documented_key_is_known():
-    with override_settings(RAR_PROVIDER={**DEFAULTS, "ISSUER": "https://as.example.com"}):
+def test_w003_every_documented_key_is_known():
+    with override_settings(RAR_PROVIDER={**DEFAULTS, "ISSUER": "http://127.0.0.1:8000"}):
         assert ours(check_settings()) == []
 
 

@@ -114,6 +114,18 @@ def login_page(client) -> str:
     return html_of(client.get("/accounts/login/", {"next": "/oauth/authorize?x=1"}))
 
 
+def shipped_login_page() -> str:
+    """The minimal login page rar_provider ships for host projects (docs/install.md, step 3)."""
+    from django.contrib.auth.views import LoginView
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/accounts/login/", {"next": "/oauth/authorize?x=1"})
+    SessionMiddleware(lambda r: None).process_request(request)
+    response = LoginView.as_view(template_name="rar_provider/login.html")(request)
+    return response.render().content.decode()
+
+
 def callback_page(client, **params) -> str:
     return html_of(client.get(CALLBACK, params))
 
@@ -461,6 +473,7 @@ def test_every_template_on_disk_is_rendered(client, alice, monkeypatch):
     with recording_templates() as rendered:
         home_page(client)
         login_page(client)
+        shipped_login_page()
         callback_page(client, code="abc", state="s", iss=ISSUER)
         error_page(client)
         client.force_login(alice)

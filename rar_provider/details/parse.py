@@ -44,7 +44,36 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+#: Deeper nesting is refused before parsing. Python's own limit (a RecursionError) depends on the
+#: version and the stack in use; this one does not. Far above any MAX_NESTING_DEPTH.
+PARSE_DEPTH_LIMIT = 100
+
+
+def _nesting_depth(raw: str) -> int:
+    """The deepest ``[``/``{`` nesting in ``raw`` (brackets inside JSON strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def _loads(raw: str) -> Any:
+    if _nesting_depth(raw) > PARSE_DEPTH_LIMIT:
+        _not_json("nested too deeply")
     try:
         return json.loads(
             raw,

@@ -7,8 +7,15 @@
 * :class:`~rar_provider.drf.permissions.HasAccessToken` requires any valid token;
 * :class:`~rar_provider.drf.parsers.JSONParser` answers over-deep JSON with a 400, not a 500.
 
-See docs/resource-server.md.
+See docs/resource-server.md. Needs Django REST framework: ``pip install "django-rar-provider[drf]"``.
 """
+
+try:
+    import rest_framework  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess by tests/test_packaging.py
+    raise ImportError(
+        'rar_provider.drf needs Django REST framework: pip install "django-rar-provider[drf]".'
+    ) from exc
 
 from .authentication import (
     InvalidBearerRequest,

@@ -104,6 +104,30 @@ def check_redirect_uri_exact(request) -> None:
         )
 
 
+#: Parameters only rar_provider's authorization endpoint can honour: the consent page shows the
+#: details, and a request_uri is resolved there (RFC 9126 §4).
+OUR_ENDPOINT_ONLY = ("authorization_details", "request_uri")
+
+
+def check_endpoint(request) -> None:
+    """RFC 9396 §3: details are granted only after our consent page showed them.
+
+    DOT's own ``AuthorizationView`` (``oauth2_provider.urls``) or any other caller
+    of the server classes shows scopes only; a request of theirs carrying
+    ``authorization_details`` (or a ``request_uri``) is refused rather than
+    granted unseen. Our endpoints mark their requests (:func:`.trusted.through_our_endpoints`).
+    """
+    if trusted.through_our_endpoints(request):
+        return
+    for name in OUR_ENDPOINT_ONLY:
+        if getattr(request, name, None) is not None:
+            raise InvalidRequestError(
+                description=f"{name} needs rar_provider's authorization endpoint: this endpoint does not "
+                "show authorization details for consent.",
+                request=request,
+            )
+
+
 def check_par_required(request) -> None:
     """RFC 9126 §5: a client (or server) that requires PAR refuses front-channel requests."""
     if trusted.trusted(request, trusted.PUSHED):
@@ -214,8 +238,11 @@ def apply_user_approval(request) -> None:
 
 #: Run right after oauthlib has checked client_id and redirect_uri, before any
 #: error could be redirected: an error redirect only ever goes to an exact match.
+#: A request that did not come through our endpoints is refused details before anything else
+#: (after the exact redirect URI check, which decides whether an error may be redirected).
 PRE_STEPS: tuple[Callable[[Any], None], ...] = (
     check_redirect_uri_exact,
+    check_endpoint,
     check_redirect_uri_sent,
     check_response_type,
 )

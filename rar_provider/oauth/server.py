@@ -72,16 +72,20 @@ class RARServerMixin:
             installed.add((id(grant.custom_validators), "token"))
 
     def validate_authorization_request(
-        self, uri, http_method="GET", body=None, headers=None, *, pushed: bool = False
+        self, uri, http_method="GET", body=None, headers=None, *, pushed: bool | None = None
     ):
         """As oauthlib's, plus ``pushed``: the request's parameters came from a PAR record.
 
         ``pushed`` is set as an instance attribute, which a client parameter of
-        the same name cannot forge (see :mod:`.trusted`).
+        the same name cannot forge (see :mod:`.trusted`). rar_provider's endpoints
+        always pass it; a caller that does not (DOT's ``AuthorizationView``) is
+        refused any request carrying ``authorization_details`` or ``request_uri``
+        (:func:`.pipeline.check_endpoint`).
         """
         request = Request(uri, http_method=http_method, body=body, headers=headers)
         request.scopes = utils.scope_to_list(request.scope)
-        setattr(request, trusted.PUSHED, pushed)
+        if pushed is not None:
+            setattr(request, trusted.PUSHED, pushed)
         handler = self.response_types.get(request.response_type, self.default_response_type_handler)
         return handler.validate_authorization_request(request)
 

@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.core.exceptions import ImproperlyConfigured
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
@@ -19,11 +17,13 @@ from . import trusted
 
 
 def issuer_for(request) -> str:
-    """RFC 9068 §2.2 ``iss``: the configured issuer, else the token endpoint's origin."""
-    if rar_settings.ISSUER:
-        return str(rar_settings.ISSUER).rstrip("/")
-    parts = urlsplit(request.uri)
-    return f"{parts.scheme}://{parts.netloc}"
+    """RFC 9068 §2.2 ``iss``: the configured issuer, else the token endpoint's origin.
+
+    The same value as the metadata's ``issuer`` (``rar_settings.issuer``): DOT's
+    oauthlib request has only the path in ``uri``, so the origin comes from the
+    Django request's headers it carries.
+    """
+    return rar_settings.issuer(request)
 
 
 def subject_for(request) -> str:

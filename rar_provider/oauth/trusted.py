@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Whether the request came through PAR. rar_provider's own endpoints (authorization and PAR)
+#: always set it, True or False; its absence means another caller of the server classes (DOT's
+#: own ``AuthorizationView``), which shows no consent for authorization_details.
 PUSHED = "rar_pushed"
 DETAILS = "rar_details"
 RESOURCE_SERVER = "rar_resource_server"
@@ -26,6 +29,11 @@ APPROVED = "rar_approved"
 def trusted(request: Any, name: str, default: Any = None) -> Any:
     """Return an attribute our code set on ``request``, ignoring client parameters."""
     return vars(request).get(name, default)
+
+
+def through_our_endpoints(request: Any) -> bool:
+    """True when rar_provider's authorization or PAR endpoint built ``request`` (see ``PUSHED``)."""
+    return PUSHED in vars(request)
 
 
 def record_details(request: Any, details: list[dict], resource_server: Any, detail_types: Any = None) -> None:

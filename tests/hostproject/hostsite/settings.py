@@ -20,7 +20,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # See https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 
 # SECURITY WARNING: keep the secret key used in production secret!
-SECRET_KEY = 'django-insecure-!=_tx34%2d+y3pem8*8939g3va$6&kdx1fdz#zsht1bm&61-@n'
+SECRET_KEY = 'django-insecure-*k)l(q4dm4vk_#4#sf)q=u6dr8z12v0-cdgg1&ikxu2uqv4m1-'
 
 # SECURITY WARNING: don't run with debug turned on in production!
 DEBUG = True
@@ -37,9 +37,6 @@ INSTALLED_APPS = [
     'django.contrib.sessions',
     'django.contrib.messages',
     'django.contrib.staticfiles',
-    # Added as docs/install.md says:
-    'oauth2_provider',
-    'rar_provider',
 ]
 
 MIDDLEWARE = [
@@ -124,10 +121,26 @@ STATIC_URL = 'static/'
 
 DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
 
-# Added as docs/install.md says:
+# ---- Added as docs/install.md says (tests/test_host_project.py keeps them equal) ----
+
+INSTALLED_APPS += [
+    "oauth2_provider",
+    "rar_provider",
+]
+
+# DOT runs the OAuth 2.0 protocol; these three classes put rar_provider's checks into it.
+# DOT's default PKCE_REQUIRED=True stays: every client sends a code_challenge (RFC 9700 §2.1.1).
 OAUTH2_PROVIDER = {
     "OAUTH2_SERVER_CLASS": "rar_provider.oauth.server.RARServer",
     "OIDC_SERVER_CLASS": "rar_provider.oauth.server.RAROIDCServer",
     "OAUTH2_VALIDATOR_CLASS": "rar_provider.oauth.validator.RARValidator",
 }
-RAR_PROVIDER = {"ISSUER": "https://auth.example.com"}
+
+import os
+
+RAR_PROVIDER = {
+    # The issuer: the URL clients know this server by (RFC 8414 §2). https in production.
+    "ISSUER": os.environ.get("RAR_ISSUER", "http://127.0.0.1:8000"),
+    # The keys that sign JWT access tokens (step 5 creates the file).
+    "SIGNING_KEYS": str(BASE_DIR / "var" / "signing-keys.json"),
+}

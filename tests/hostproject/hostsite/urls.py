@@ -15,9 +15,23 @@ Including another URLconf
     2. Add a URL to urlpatterns:  path('blog/', include('blog.urls'))
 """
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 
 urlpatterns = [
     path('admin/', admin.site.urls),
-    path('', include('rar_provider.urls')),
+]
+
+# ---- Added as docs/install.md says (tests/test_host_project.py keeps them equal) ----
+
+from django.contrib.auth import views as auth_views
+from django.urls import include
+
+urlpatterns += [
+    # End users log in before they see the consent page. Keep your own login view if you have one
+    # (LOGIN_URL must point to it); else this one, with the minimal page rar_provider ships.
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="rar_provider/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # /oauth/authorize, /oauth/par, /oauth/token, /oauth/revoke, /oauth/introspect, /oauth/jwks,
+    # /oauth/authorizations/ ("Your authorizations") and the metadata under /.well-known/.
+    path("", include("rar_provider.urls")),
 ]
