@@ -95,6 +95,7 @@ def redis_db3():
         caches["default"].clear()
 
 
+@pytest.mark.sqlite_file  # the second process serves a temporary SQLite file: SQLite pass only
 def test_the_limit_counts_across_two_processes_sharing_redis(client, redis_db3, tmp_path):
     """`make serve` (two gunicorn workers) and this process share one budget in Redis."""
     server = start(tmp_path, CACHE_URL=REDIS_URL, RAR_RATE_LIMIT_PAR="5/30d")
@@ -154,6 +155,7 @@ def test_a_right_password_before_the_limit_resets_the_count(alice_client):
         assert alice_client.post("/demo/step-up/", {"password": "guess", "next": "/"}).status_code == 400
 
 
+@pytest.mark.sqlite_file  # the second process serves a temporary SQLite file: SQLite pass only
 def test_lockout_counts_across_two_processes_sharing_redis(client, redis_db3, tmp_path):
     """Wrong passwords at `make serve`'s gunicorn and in this process add up in Redis."""
     import re

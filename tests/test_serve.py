@@ -21,6 +21,10 @@ def served(tmp_path):
     stop(server)
 
 
+#: Served from a temporary SQLite file whatever the suite's database: run once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite_file
+
+
 def test_make_serve_runs_scripts_serve():
     """The test below starts exactly what `make serve` runs."""
     makefile = (ROOT / "Makefile").read_text()
