@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
-from oauth2_provider.models import get_refresh_token_model
+from oauth2_provider.models import get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
@@ -52,6 +52,18 @@ def revoke_replayed_refresh_token(refresh_token: str, client) -> bool:
         return False
     get_refresh_token_model().revoke_family(replayed.token_family)
     return True
+
+
+def lock_code(code: str, client) -> None:
+    """Lock the authorization code's row until the current transaction ends (no-op outside one).
+
+    The token endpoint runs a code exchange in one transaction
+    (:class:`rar_provider.views.token.TokenView`); on a database without row locks (SQLite) the
+    transaction itself serializes writers (``transaction_mode: IMMEDIATE``).
+    """
+    grants = get_grant_model().objects
+    if transaction.get_connection(router.db_for_write(get_grant_model())).in_atomic_block:
+        list(grants.select_for_update().filter(code=code, application=client).values_list("pk", flat=True))
 
 
 def revoke_redeemed(redemption: CodeRedemption) -> None:
@@ -98,6 +110,15 @@ class RARValidator(OAuth2Validator):
         return grant
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        """RFC 6749 §4.1.3 / §10.5: the code is valid, and used once even by concurrent exchanges.
+
+        Inside the token endpoint's transaction the code's row is locked first
+        (:func:`lock_code`): a second exchange of the same code waits for the first to commit,
+        then finds the code gone and its redemption recorded, so it revokes what the first one
+        was issued (RFC 6749 §4.1.2) and gets ``invalid_grant`` — never a half-read grant
+        (``Grant.DoesNotExist``, a 500).
+        """
+        lock_code(code, client)
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if valid:
             consents.remember_consent_of_code(request, code, client)

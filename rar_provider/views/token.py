@@ -8,13 +8,32 @@ gives every answer JSON, ``no-store`` and the right ``WWW-Authenticate``.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.decorators import method_decorator
 from oauth2_provider import views as dot_views
 
 from ..ratelimit import rate_limited
 from .endpoint import OAuthEndpointMixin
 
+#: Grants whose request is answered in one transaction: what they read is locked until they commit.
+ATOMIC_GRANT_TYPES = frozenset({"authorization_code"})
+
 
 @method_decorator(rate_limited("token"), name="dispatch")
 class TokenView(OAuthEndpointMixin, dot_views.TokenView):
+    """DOT's token view behind the strict step; a code exchange runs in one transaction.
+
+    RFC 6749 §4.1.2: a code is used once. In one transaction the code's row is locked before it is
+    read (:func:`rar_provider.oauth.validator.lock_code`), so concurrent exchanges of one code
+    queue: the first wins; each later one finds the code redeemed, revokes the tokens it produced
+    and answers ``invalid_grant`` — and since oauthlib answers errors rather than raising them,
+    that revocation commits.
+    """
+
     endpoint = "token"
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("grant_type") in ATOMIC_GRANT_TYPES:
+            with transaction.atomic():
+                return super().post(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
