@@ -20,6 +20,8 @@ from ..models import (
     AccessTokenFormat,
     CodeDetails,
     CodeRedemption,
+    Consent,
+    ConsentIssue,
     RefreshTokenDetails,
     sha256_hex,
 )
@@ -64,6 +66,29 @@ def lock_code(code: str, client) -> None:
     grants = get_grant_model().objects
     if transaction.get_connection(router.db_for_write(get_grant_model())).in_atomic_block:
         list(grants.select_for_update().filter(code=code, application=client).values_list("pk", flat=True))
+
+
+def lock_refresh_token(refresh_token: str) -> None:
+    """Lock the refresh token's consent, then the token, until the transaction ends (no-op outside one).
+
+    The lock order is the one revocation uses (:func:`rar_provider.consents.revoke_consent`:
+    consent, then its tokens), so a refresh racing a "Revoke" cannot deadlock with it. Whichever
+    locks the consent first goes first: a revocation that committed is seen by the refresh (the
+    token is revoked: ``invalid_grant``); a refresh that committed has linked its new tokens to the
+    consent, and the revocation, reading the links under the lock, revokes them too (TOK-09).
+    """
+    refresh_tokens = get_refresh_token_model().objects
+    if not transaction.get_connection(router.db_for_write(get_refresh_token_model())).in_atomic_block:
+        return
+    checksum = sha256_hex(refresh_token)
+    consent_id = (
+        ConsentIssue.objects.filter(refresh_token__token_checksum=checksum)
+        .values_list("consent_id", flat=True)
+        .first()
+    )
+    if consent_id is not None:
+        list(Consent.objects.select_for_update().filter(pk=consent_id).values_list("pk", flat=True))
+    list(refresh_tokens.select_for_update().filter(token_checksum=checksum).values_list("pk", flat=True))
 
 
 def revoke_redeemed(redemption: CodeRedemption) -> None:
@@ -166,6 +191,10 @@ class RARValidator(OAuth2Validator):
         )
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        """RFC 6749 §6: the refresh token is valid — read under lock, so a concurrent revocation of
+        its consent (or of the token) either comes first and is seen, or waits and then also revokes
+        what this refresh issues (:func:`lock_refresh_token`)."""
+        lock_refresh_token(refresh_token)
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
         if not valid and revoke_replayed_refresh_token(refresh_token, client):
             raise oauthlib_errors.InvalidGrantError(description=REFRESH_REPLAYED, request=request)

@@ -16,18 +16,19 @@ from ..ratelimit import rate_limited
 from .endpoint import OAuthEndpointMixin
 
 #: Grants whose request is answered in one transaction: what they read is locked until they commit.
-ATOMIC_GRANT_TYPES = frozenset({"authorization_code"})
+ATOMIC_GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
 
 
 @method_decorator(rate_limited("token"), name="dispatch")
 class TokenView(OAuthEndpointMixin, dot_views.TokenView):
-    """DOT's token view behind the strict step; a code exchange runs in one transaction.
+    """DOT's token view behind the strict step; a code exchange or a refresh runs in one transaction.
 
     RFC 6749 §4.1.2: a code is used once. In one transaction the code's row is locked before it is
     read (:func:`rar_provider.oauth.validator.lock_code`), so concurrent exchanges of one code
     queue: the first wins; each later one finds the code redeemed, revokes the tokens it produced
     and answers ``invalid_grant`` — and since oauthlib answers errors rather than raising them,
-    that revocation commits.
+    that revocation commits. A refresh locks its consent, then its token
+    (:func:`rar_provider.oauth.validator.lock_refresh_token`), in the order revocation does.
     """
 
     endpoint = "token"
