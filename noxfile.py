@@ -51,3 +51,6 @@ def tests(session: nox.Session, django: str) -> None:
         *session.posargs,
         env={"TEST_DATABASE_URL": "sqlite://:memory:"},
     )
+    # The host project built from docs/install.md, on PostgreSQL too with this Django (skipped with a
+    # message when no server answers; a failure under REQUIRE_POSTGRES=1).
+    session.run("python", "scripts/postgres_pass.py", "tests/test_host_project.py", "-q", "-p", "no:cacheprovider")
