@@ -53,4 +53,6 @@ def tests(session: nox.Session, django: str) -> None:
     )
     # The host project built from docs/install.md, on PostgreSQL too with this Django (skipped with a
     # message when no server answers; a failure under REQUIRE_POSTGRES=1).
-    session.run("python", "scripts/postgres_pass.py", "tests/test_host_project.py", "-q", "-p", "no:cacheprovider")
+    session.run(
+        "python", "scripts/postgres_pass.py", "tests/test_host_project.py", "-q", "-p", "no:cacheprovider"
+    )
