@@ -19,6 +19,10 @@ from jwcrypto.common import JWException, base64url_decode
 from .keys import SIGNING_ALGS, SigningKey, algorithms_for
 
 JWT_TYPE = "at+jwt"  # RFC 9068 §2.1
+#: The ``gty`` claim of a token a client obtained for itself (client credentials, RFC 6749 §4.4): no
+#: user is involved and ``sub`` is the client_id (RFC 9068 §2.2). User tokens carry no ``gty``, so a
+#: resource server never has to compare ``sub`` with ``client_id`` to tell the two apart.
+CLIENT_CREDENTIALS = "client_credentials"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 #: RFC 7518 §4.1 / §5.1: key management and content encryption algorithms offered for JWE APIs.
 KEY_ENCRYPTION_ALGS = ("RSA-OAEP-256", "RSA-OAEP", "ECDH-ES+A256KW", "ECDH-ES+A128KW")
@@ -38,9 +42,14 @@ def build_claims(
     expires_in: int,
     scope: str = "",
     authorization_details: list[dict] | None = None,
+    client_acts_for_itself: bool = False,
     now: int | None = None,
 ) -> dict[str, Any]:
-    """RFC 9068 §2.2 claims, plus RFC 9396 §9.1 ``authorization_details`` in full."""
+    """RFC 9068 §2.2 claims, plus RFC 9396 §9.1 ``authorization_details`` in full.
+
+    ``client_acts_for_itself`` (client credentials): ``gty: "client_credentials"`` marks the token
+    as the client's own (``subject`` is then its client_id); a user's token has no ``gty``.
+    """
     issued_at = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -51,6 +60,8 @@ def build_claims(
         "jti": secrets.token_urlsafe(16),
         "client_id": client_id,
     }
+    if client_acts_for_itself:
+        claims["gty"] = CLIENT_CREDENTIALS
     if scope:
         claims["scope"] = scope
     if authorization_details:

@@ -648,3 +648,50 @@ class ConsentAdmin(WithAssets, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# -- client ids that read as a user's subject (issue 13; rar_provider.subjects) ----------------------------
+
+
+def _refuse_subject_like_client_ids(site: admin.AdminSite = admin.site) -> None:
+    """Wrap the Application admin registered now (DOT's, or the project's ``APPLICATION_ADMIN_CLASS``)
+    so its form refuses a client_id that reads as a user's subject: such a client's own tokens would
+    carry the same ``sub`` as that user's (RFC 9068 §2.2)."""
+    from oauth2_provider.models import get_application_model
+
+    from .subjects import reads_as_user_subject
+
+    model = get_application_model()
+    registered = site._registry.get(model)
+    if registered is None or getattr(registered, "refuses_subject_like_client_ids", False):
+        return
+    base = type(registered)
+
+    class ApplicationAdmin(base):
+        refuses_subject_like_client_ids = True
+
+        def get_form(self, request, obj=None, **kwargs):
+            form = super().get_form(request, obj, **kwargs)
+
+            def clean(form_self):
+                data = super(checked, form_self).clean()
+                client_id = (data or {}).get("client_id")
+                if isinstance(client_id, str) and reads_as_user_subject(client_id):
+                    form_self.add_error(
+                        "client_id",
+                        _(
+                            "This client ID reads as a user's ID: tokens the client gets for itself "
+                            "would name the same subject as that user's. Choose one with a letter in it."
+                        ),
+                    )
+                return data
+
+            checked = type(form.__name__, (form,), {"clean": clean})
+            return checked
+
+    ApplicationAdmin.__name__ = base.__name__
+    site.unregister(model)
+    site.register(model, ApplicationAdmin)
+
+
+_refuse_subject_like_client_ids()

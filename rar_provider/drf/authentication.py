@@ -196,8 +196,13 @@ class VerifiedAccessToken:
 
     @property
     def is_client_token(self) -> bool:
-        """RFC 9068 §2.2: ``sub`` is the ``client_id`` when the client acts for itself."""
-        return self.subject == self.client_id
+        """A client acting for itself (client credentials): the token says so with
+        ``gty: "client_credentials"`` (its ``sub`` is then its client_id, RFC 9068 §2.2).
+
+        Never decided by comparing ``sub`` with ``client_id``: a client registered as ``"1"`` would
+        otherwise read user 1's tokens as its own.
+        """
+        return self.claims.get("gty") == access_tokens.CLIENT_CREDENTIALS
 
     @property
     def expires_at(self) -> datetime:

@@ -26,16 +26,17 @@ def issuer_for(request) -> str:
     return rar_settings.issuer(request)
 
 
+def client_acts_for_itself(request) -> bool:
+    """RFC 6749 §4.4: a client credentials token, or any token with no user behind it."""
+    user = getattr(request, "user", None)
+    return request.grant_type == "client_credentials" or user is None or getattr(user, "pk", None) is None
+
+
 def subject_for(request) -> str:
     """RFC 9068 §2.2 ``sub``: the user's primary key, or the client_id when the client acts for itself."""
-    user = getattr(request, "user", None)
-    if (
-        user is not None
-        and getattr(user, "pk", None) is not None
-        and request.grant_type != "client_credentials"
-    ):
-        return str(user.pk)
-    return request.client.client_id
+    if client_acts_for_itself(request):
+        return request.client.client_id
+    return str(request.user.pk)
 
 
 def jwt_claims(request, resource_server) -> dict:
@@ -47,6 +48,7 @@ def jwt_claims(request, resource_server) -> dict:
         expires_in=request.expires_in,
         scope=" ".join(request.scopes or []),
         authorization_details=trusted.trusted(request, trusted.DETAILS) or [],
+        client_acts_for_itself=client_acts_for_itself(request),
     )
 
 
