@@ -43,12 +43,16 @@ def build_claims(
     scope: str = "",
     authorization_details: list[dict] | None = None,
     client_acts_for_itself: bool = False,
+    grant_id: str = "",
+    grant_entries: list[int] | None = None,
     now: int | None = None,
 ) -> dict[str, Any]:
     """RFC 9068 §2.2 claims, plus RFC 9396 §9.1 ``authorization_details`` in full.
 
     ``client_acts_for_itself`` (client credentials): ``gty: "client_credentials"`` marks the token
     as the client's own (``subject`` is then its client_id); a user's token has no ``gty``.
+    ``grant_id`` and ``grant_entries`` (:mod:`rar_provider.grants`) name the approval and, for each
+    entry of ``authorization_details``, its position in that approval.
     """
     issued_at = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
@@ -66,6 +70,9 @@ def build_claims(
         claims["scope"] = scope
     if authorization_details:
         claims["authorization_details"] = authorization_details
+    if grant_id:
+        claims["grant_id"] = grant_id
+        claims["grant_entries"] = list(grant_entries or [])
     return claims
 
 
@@ -193,6 +200,17 @@ def _check_claim_types(claims: dict[str, Any]) -> None:
     ):
         raise InvalidAccessToken(
             "the token's authorization_details is not an array of objects with a type (RFC 9396 §2)"
+        )
+    if "grant_id" in claims and (not isinstance(claims["grant_id"], str) or not claims["grant_id"]):
+        raise InvalidAccessToken("the token's grant_id claim is not a string")
+    entries = claims.get("grant_entries", list(range(len(details))))
+    if (
+        not isinstance(entries, list)
+        or len(entries) != len(details)
+        or not all(isinstance(entry, int) and not isinstance(entry, bool) and entry >= 0 for entry in entries)
+    ):
+        raise InvalidAccessToken(
+            "the token's grant_entries is not one position per authorization_details entry"
         )
 
 

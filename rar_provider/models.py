@@ -223,6 +223,15 @@ class AuthorizationDetailType(models.Model):
         ),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    one_time = models.BooleanField(
+        _("one-time"),
+        default=False,
+        help_text=_(
+            "Each approved entry of this type is used once (a payment): a grant holding only one-time "
+            "entries gets no refresh token. (Tokens always say which approval and entry they carry, "
+            "so an API can execute each entry once per approval.)"
+        ),
+    )
     template_name = models.CharField(
         _("consent template"),
         max_length=200,
@@ -437,12 +446,22 @@ class PushedAuthorizationRequest(models.Model):
 
 
 class IssuedDetails(models.Model):
-    """``authorization_details`` granted to a code or token (RFC 9396 §7)."""
+    """``authorization_details`` granted to a code or token (RFC 9396 §7).
+
+    ``grant_identifier`` (the ``grant_id`` claim) names the approval they come from: one per
+    authorization code, kept by every token minted from it (refreshed ones included), so a resource
+    server can execute an entry once per approval whatever the token (FAPI Grant Management's
+    ``grant_id``; :mod:`rar_provider.grants`).
+    """
 
     resource_server = models.ForeignKey(
         ResourceServer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("API")
     )
     authorization_details = OrderedJSONField(_("authorization details"), default=list)
+    #: The ``grant_id`` claim (named so as not to clash with CodeDetails.grant's column, ``grant_id``).
+    grant_identifier = models.CharField(
+        _("grant ID"), max_length=64, blank=True, db_index=True, editable=False
+    )
 
     class Meta:
         abstract = True
@@ -466,6 +485,8 @@ class AccessTokenDetails(IssuedDetails):
     access_token = models.OneToOneField(
         oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="rar_details"
     )
+    #: For each entry of ``authorization_details``, its position in the grant (narrowing keeps a subset).
+    grant_entries = OrderedJSONField(_("grant entries"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("access token details")

@@ -9,11 +9,11 @@ from rar_provider.fields import OrderedJSONField
 
 
 class Transfer(models.Model):
-    """One executed money transfer and the access token entry that authorized it.
+    """One executed money transfer and the approved entry that authorized it.
 
-    A ``money_transfer`` authorization detail authorizes one transfer: the pair
-    (token ``jti``, index of the detail in the token's ``authorization_details``)
-    is unique, so the same approval cannot be spent twice.
+    A ``money_transfer`` authorization detail authorizes one transfer per approval: the pair
+    (``grant_id``, the entry's position in the approval) is unique, so neither the same token nor a
+    refreshed or narrowed one minted from the same approval can spend it twice (issue 13).
     """
 
     user = models.ForeignKey(
@@ -29,6 +29,12 @@ class Transfer(models.Model):
     detail_index = models.PositiveSmallIntegerField(
         help_text="Position of the authorizing entry in the token's authorization_details."
     )
+    grant_id = models.CharField(
+        "grant ID", max_length=255, default="", help_text="The approval the token came from (grant_id)."
+    )
+    grant_entry = models.PositiveSmallIntegerField(
+        default=0, help_text="Position of the authorizing entry in the approval."
+    )
     authorization_detail = OrderedJSONField(help_text="The money_transfer entry the user approved.")
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3)
@@ -42,7 +48,7 @@ class Transfer(models.Model):
         ordering = ("-executed_at", "-pk")
         constraints = [
             models.UniqueConstraint(
-                fields=("token_jti", "detail_index"), name="payments_one_transfer_per_detail"
+                fields=("grant_id", "grant_entry"), name="payments_one_transfer_per_approved_entry"
             )
         ]
 

@@ -36,9 +36,14 @@ READ_TYPE, READ_ACTION = "account_information", "read_transactions"
 
 
 class PaymentsTokenAuthentication(JWTAccessTokenAuthentication):
-    """Access tokens issued for this API (``aud: urn:demo:payments``)."""
+    """Access tokens issued for this API (``aud: urn:demo:payments``), refused once revoked.
+
+    The API runs beside the authorization server, so it asks its tables whether the token is still
+    live (a revoked consent, RFC 7009 revocation or a replayed code end it at once).
+    """
 
     audience = API_IDENTIFIER
+    revocation_check = "database"
 
 
 class TransfersView(APIView):
@@ -77,19 +82,20 @@ class TransfersView(APIView):
                 f"{', '.join(fields)} of this transfer {'does' if len(fields) == 1 else 'do'} not match "
                 f"the approved {DETAIL_TYPE} authorization detail",
             )
+        # Spent per approved entry: a refreshed or narrowed token of the same approval spends the same.
         used = set(
-            Transfer.objects.filter(token_jti=token.jti, detail_index__in=exact).values_list(
-                "detail_index", flat=True
-            )
+            Transfer.objects.filter(
+                grant_id=token.grant_id, grant_entry__in=[token.grant_entry(index) for index in exact]
+            ).values_list("grant_entry", flat=True)
         )
         for index in exact:
-            if index in used:
+            if token.grant_entry(index) in used:
                 continue
             transfer = self._execute(request, index, data)
             if transfer is not None:
                 return Response(transfer_json(transfer), status=status.HTTP_201_CREATED)
         raise insufficient_authorization(
-            request, f"the approved {DETAIL_TYPE} was already executed with this token (one transfer each)"
+            request, f"the approved {DETAIL_TYPE} was already executed for this approval (one transfer each)"
         )
 
     def _execute(self, request, index: int, data: dict) -> Transfer | None:
@@ -103,6 +109,8 @@ class TransfersView(APIView):
                     client_id=request.auth.client_id,
                     token_jti=request.auth.jti,
                     detail_index=index,
+                    grant_id=request.auth.grant_id,
+                    grant_entry=request.auth.grant_entry(index),
                     authorization_detail=detail,
                     amount=amount["amount"],
                     currency=amount["currency"],

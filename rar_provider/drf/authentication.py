@@ -27,11 +27,22 @@ Configuration: class attributes (``audience``, ``issuer``, ``realm``), else the
         "MAX_LIFETIME": 3600,    # seconds; a token whose exp - iat is longer is refused
         "ALGORITHMS": None,      # signature algorithms accepted; default: all of keys.SIGNING_ALGS
         "REQUIRE_ENCRYPTION": None,  # default: True when DECRYPTION_KEY is set (a JWE API)
+        "REVOCATION_CHECK": None,    # None, "database" (same project) or "introspection"
+        "INTROSPECTION": None,       # {"URL": ..., "CLIENT_ID": ..., "CLIENT_SECRET": ...}
+        "REVOCATION_CACHE_SECONDS": 0,  # how long a "still live" answer is reused
     }
+
+With ``REVOCATION_CHECK`` the guard also asks whether the token is still live before the view
+runs (a JWT is otherwise valid until ``exp`` even after its grant is revoked): ``"database"``
+looks the token up in this project's DOT tables (the API runs beside the authorization server);
+``"introspection"`` asks the authorization server (RFC 7662) with the API's own credentials. A
+revoked token — its consent revoked, RFC 7009 revocation, its code replayed, its API deleted — is
+``401 invalid_token``; an unanswered introspection is ``503``, never a pass.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -44,6 +55,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from jwcrypto import jwk
 from jwcrypto.common import JWException
@@ -64,7 +76,11 @@ SETTING_KEYS = (
     "MAX_LIFETIME",
     "ALGORITHMS",
     "REQUIRE_ENCRYPTION",
+    "REVOCATION_CHECK",
+    "INTROSPECTION",
+    "REVOCATION_CACHE_SECONDS",
 )
+REVOCATION_CHECKS = (None, "database", "introspection")
 #: Default ``MAX_LIFETIME``: an access token for an API lives at most this long, in seconds.
 DEFAULT_MAX_LIFETIME = 3600
 #: Longest ``error_description`` put in a challenge, in characters (RFC 6750 §3).
@@ -205,6 +221,24 @@ class VerifiedAccessToken:
         return self.claims.get("gty") == access_tokens.CLIENT_CREDENTIALS
 
     @property
+    def grant_id(self) -> str:
+        """The approval this token comes from (the ``grant_id`` claim; :mod:`rar_provider.grants`).
+
+        Every token minted from one approval — refreshed or narrowed — has the same one. A token
+        without the claim (a client's own token) is its own approval: ``"jti:<jti>"``.
+        """
+        return self.claims.get("grant_id") or f"jti:{self.jti}"
+
+    def grant_entry(self, index: int) -> int:
+        """The position in the approval of entry ``index`` of :attr:`authorization_details`.
+
+        Record what an entry executed under ``(grant_id, grant_entry(index))``, unique: the entry
+        is then executed once per approval, however many tokens carry it (issue 13).
+        """
+        entries = self.claims.get("grant_entries")
+        return entries[index] if isinstance(entries, list) else index
+
+    @property
     def expires_at(self) -> datetime:
         return datetime.fromtimestamp(self.claims["exp"], tz=UTC)
 
@@ -234,6 +268,14 @@ class InvalidToken(exceptions.AuthenticationFailed):
     def __init__(self, description: str):
         self.description = description
         super().__init__({"detail": description, "error": self.error})
+
+
+class RevocationCheckUnavailable(exceptions.APIException):
+    """503: the authorization server did not say whether the token is still live (fail closed)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "the authorization server could not confirm that the token is still valid"
+    default_code = "temporarily_unavailable"
 
 
 class InvalidBearerRequest(InvalidToken):
@@ -271,6 +313,9 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
     #: Accepted signature algorithms; default: the setting's ``ALGORITHMS``, else every one the
     #: authorization server can sign with. The key's own ``alg`` narrows it further.
     algorithms: tuple[str, ...] | None = None
+    #: Ask whether the token is still live: None, "database" or "introspection"; default: the
+    #: setting's ``REVOCATION_CHECK``. Set it on an API whose actions must honour revocation at once.
+    revocation_check: str | None = None
 
     # configuration ------------------------------------------------------------------------------
 
@@ -322,6 +367,7 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
             return None
         try:
             verified = self.verify_token(token, request)
+            self.check_not_revoked(token)
             user = self.get_user(verified)
         except InvalidToken as exc:
             setattr(request, _CHALLENGE_ATTRIBUTE, (exc.error, exc.description))
@@ -381,6 +427,68 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         except access_tokens.InvalidAccessToken as exc:
             raise InvalidToken(str(exc)) from exc
         return VerifiedAccessToken(claims=claims, encrypted=encrypted)
+
+    def get_revocation_check(self) -> str | None:
+        check = self.revocation_check or resource_server_settings().get("REVOCATION_CHECK")
+        if check not in REVOCATION_CHECKS:
+            raise ImproperlyConfigured(f"{SETTING}['REVOCATION_CHECK'] must be one of {REVOCATION_CHECKS}")
+        return check
+
+    def check_not_revoked(self, token: str) -> None:
+        """RFC 7009 / RFC 7662: refuse a token the authorization server no longer considers live.
+
+        Raises :class:`InvalidToken` for a revoked token and :class:`RevocationCheckUnavailable`
+        when introspection does not answer. A "live" answer is reused for
+        ``REVOCATION_CACHE_SECONDS`` (default 0: asked on every request).
+        """
+        check = self.get_revocation_check()
+        if check is None:
+            return
+        key = "rar_provider:token-live:" + hashlib.sha256(token.encode()).hexdigest()
+        seconds = int(resource_server_settings().get("REVOCATION_CACHE_SECONDS") or 0)
+        if seconds and cache.get(key):
+            return
+        live = self._live_in_database(token) if check == "database" else self._live_by_introspection(token)
+        if not live:
+            raise InvalidToken("the token has been revoked (or its grant has)")
+        if seconds:
+            cache.set(key, True, seconds)
+
+    @staticmethod
+    def _live_in_database(token: str) -> bool:
+        from django.utils import timezone
+        from oauth2_provider.models import get_access_token_model
+
+        checksum = hashlib.sha256(token.encode()).hexdigest()
+        return (
+            get_access_token_model()
+            .objects.filter(token_checksum=checksum, expires__gt=timezone.now())
+            .exists()
+        )
+
+    @staticmethod
+    def _live_by_introspection(token: str) -> bool:
+        import requests
+
+        config = resource_server_settings().get("INTROSPECTION") or {}
+        if not isinstance(config, dict) or not all(
+            config.get(k) for k in ("URL", "CLIENT_ID", "CLIENT_SECRET")
+        ):
+            raise ImproperlyConfigured(
+                f"{SETTING}['INTROSPECTION'] needs URL, CLIENT_ID and CLIENT_SECRET for REVOCATION_CHECK "
+                "'introspection'"
+            )
+        try:
+            response = requests.post(
+                config["URL"],
+                data={"token": token, "token_type_hint": "access_token"},
+                auth=(config["CLIENT_ID"], config["CLIENT_SECRET"]),
+                timeout=float(config.get("TIMEOUT", 5)),
+            )
+            response.raise_for_status()
+            return response.json().get("active") is True
+        except (requests.RequestException, ValueError, AttributeError) as exc:
+            raise RevocationCheckUnavailable() from exc
 
     def get_user(self, token: VerifiedAccessToken):
         """The active user whose primary key is ``sub``; AnonymousUser for a client's own token.

@@ -40,6 +40,7 @@ def subject_for(request) -> str:
 
 
 def jwt_claims(request, resource_server) -> dict:
+    grant_id, entries = trusted.grant_of(request)
     return access_tokens.build_claims(
         issuer=issuer_for(request),
         audience=resource_server.identifier,
@@ -49,6 +50,8 @@ def jwt_claims(request, resource_server) -> dict:
         scope=" ".join(request.scopes or []),
         authorization_details=trusted.trusted(request, trusted.DETAILS) or [],
         client_acts_for_itself=client_acts_for_itself(request),
+        grant_id=grant_id,
+        grant_entries=entries,
     )
 
 

@@ -24,6 +24,10 @@ GRANTED = "rar_granted"
 ACCESS_TOKEN = "rar_access_token"
 #: Indices of the requested entries the user approved (partial approval, RFC 9396 §3).
 APPROVED = "rar_approved"
+#: The grant (approval) a code or refresh token belongs to (:mod:`rar_provider.grants`).
+GRANT_ID = "rar_grant_id"
+#: For each entry of the access token being issued, its position in the grant (computed once).
+GRANT_ENTRIES = "rar_grant_entries"
 
 
 def trusted(request: Any, name: str, default: Any = None) -> Any:
@@ -47,3 +51,22 @@ def granted_details(request: Any) -> list[dict]:
     """The whole grant: what a refresh token keeps even when the access token is narrower."""
     granted = trusted(request, GRANTED)
     return granted if granted is not None else (trusted(request, DETAILS) or [])
+
+
+def grant_of(request: Any) -> tuple[str, list[int]]:
+    """``(grant_id, grant_entries)`` of the access token this request issues; ``("", [])`` for none.
+
+    Computed once per request, after narrowing (RFC 9396 §6) chose the token's entries.
+    """
+    grant_id = trusted(request, GRANT_ID) or ""
+    if not grant_id:
+        return "", []
+    entries = trusted(request, GRANT_ENTRIES)
+    if entries is None:
+        from ..grants import grant_entries
+        from ..policy import detail_comparators
+
+        details = trusted(request, DETAILS) or []
+        entries = grant_entries(details, granted_details(request), detail_comparators())
+        setattr(request, GRANT_ENTRIES, entries)
+    return grant_id, entries

@@ -15,6 +15,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from .. import consents, signals
+from ..grants import new_grant_id, only_one_time_entries
 from ..models import (
     AccessTokenDetails,
     AccessTokenFormat,
@@ -130,7 +131,10 @@ class RARValidator(OAuth2Validator):
         details, resource_server = _granted(request)
         if details or resource_server is not None:
             CodeDetails.objects.create(
-                grant=grant, resource_server=resource_server, authorization_details=details
+                grant=grant,
+                resource_server=resource_server,
+                authorization_details=details,
+                grant_identifier=new_grant_id(),
             )
         return grant
 
@@ -154,6 +158,7 @@ class RARValidator(OAuth2Validator):
             )
             if stored is not None:
                 trusted.record_details(request, stored.authorization_details, stored.resource_server)
+                setattr(request, trusted.GRANT_ID, stored.grant_identifier)
             return True
         redemption = (
             CodeRedemption.objects.select_related("access_token")
@@ -208,6 +213,7 @@ class RARValidator(OAuth2Validator):
             )
             if stored is not None:
                 trusted.record_details(request, stored.authorization_details, stored.resource_server)
+                setattr(request, trusted.GRANT_ID, stored.grant_identifier)
         return valid
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
@@ -215,8 +221,13 @@ class RARValidator(OAuth2Validator):
         consents.link_token(request, access_token=access_token)
         details, resource_server = _granted(request)
         if details or resource_server is not None:
+            grant_id, entries = trusted.grant_of(request)
             AccessTokenDetails.objects.create(
-                access_token=access_token, resource_server=resource_server, authorization_details=details
+                access_token=access_token,
+                resource_server=resource_server,
+                authorization_details=details,
+                grant_identifier=grant_id,
+                grant_entries=entries,
             )
         setattr(request, trusted.ACCESS_TOKEN, access_token)
         return access_token
@@ -230,7 +241,10 @@ class RARValidator(OAuth2Validator):
         details = trusted.granted_details(request)  # the whole grant, even when the access token is narrower
         if details or resource_server is not None:
             RefreshTokenDetails.objects.create(
-                refresh_token=refresh_token, resource_server=resource_server, authorization_details=details
+                refresh_token=refresh_token,
+                resource_server=resource_server,
+                authorization_details=details,
+                grant_identifier=trusted.trusted(request, trusted.GRANT_ID) or "",
             )
         return refresh_token
 
@@ -239,7 +253,13 @@ class RARValidator(OAuth2Validator):
 
         For an API whose tokens are encrypted (JWE), the response keeps only each
         entry's ``type``: the details travel inside the token, readable by the API only.
+        A grant of one-time entries only (:func:`rar_provider.grants.only_one_time_entries`)
+        gets no refresh token: it could only mint tokens for what was already executed.
         """
+        _, resource_server = _granted(request)
+        granted = trusted.granted_details(request)
+        if "refresh_token" in token and only_one_time_entries(granted, resource_server):
+            del token["refresh_token"]
         super()._save_bearer_token(token, request, *args, **kwargs)
         details, resource_server = _granted(request)
         if details:

@@ -82,6 +82,12 @@ def _common(token, issuer: str, token_type: str) -> dict:
         data["aud"] = audiences[0] if len(audiences) == 1 else audiences
     if details:
         data["authorization_details"] = details
+    stored = getattr(token, "rar_details", None)
+    if stored is not None and stored.grant_identifier:
+        # The approval the token comes from (rar_provider.grants), as in the JWT.
+        data["grant_id"] = stored.grant_identifier
+        if hasattr(stored, "grant_entries"):
+            data["grant_entries"] = stored.grant_entries
     return data
 
 

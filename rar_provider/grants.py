@@ -1,0 +1,70 @@
+"""The approval behind codes and tokens: its identifier, its entries, and one-time entries.
+
+An authorization code is issued for one approval — a *grant* — with a ``grant_id`` (a random,
+URL-safe string); every token minted from that code, refreshed ones included, carries the same
+``grant_id`` and, for each of its ``authorization_details`` entries, the entry's position in the
+grant (``grant_entries``; narrowing, RFC 9396 §6, keeps a subset). A resource server that records
+what it executed per ``(grant_id, grant entry)`` executes a one-time entry once per approval,
+however many tokens are minted (issue 13; FAPI Grant Management names the identifier ``grant_id``).
+
+Every entry is spent per ``(grant_id, grant entry)`` at a resource server that records it, so a
+refreshed token cannot execute an approved payment again. A type the operator marks *one-time*
+(``AuthorizationDetailType.one_time``) goes further: a grant of one-time entries only gets no
+refresh token at all, since there is nothing it could be used for again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from .details.compare import Comparator, json_equal, uncovered_index
+from .models import AuthorizationDetailType, ResourceServer
+
+
+def new_grant_id() -> str:
+    """A fresh grant identifier: 128 bits of randomness, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def grant_entries(
+    details: list[dict], granted: list[dict], comparators: Mapping[str, Comparator] | None = None
+) -> list[int]:
+    """For each of ``details`` (a token's, a subset of the grant), its position in ``granted``.
+
+    An entry equal to a granted one is that one (the first not taken yet, so two equal entries map
+    to two positions); a narrower entry (RFC 9396 §6.1) is the first granted entry that covers it.
+    """
+    positions, taken = [], set()
+    for detail in details:
+        position = next(
+            (index for index, have in enumerate(granted) if index not in taken and json_equal(detail, have)),
+            None,
+        )
+        if position is None:
+            position = next(
+                (
+                    index
+                    for index, have in enumerate(granted)
+                    if uncovered_index([detail], [have], comparators) is None
+                ),
+                None,
+            )
+        if position is None:  # not from this grant: narrowing refuses this before a token is made
+            raise ValueError("a token entry that no granted entry covers")
+        taken.add(position)
+        positions.append(position)
+    return positions
+
+
+def only_one_time_entries(details: list[dict], resource_server: ResourceServer | None) -> bool:
+    """True when ``details`` is not empty and every entry's type is marked one-time (one query)."""
+    if not details or resource_server is None:
+        return False
+    types = {detail.get("type") for detail in details}
+    one_time = set(
+        AuthorizationDetailType.objects.filter(
+            resource_server=resource_server, type__in=types, one_time=True
+        ).values_list("type", flat=True)
+    )
+    return types <= one_time
