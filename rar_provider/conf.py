@@ -60,9 +60,11 @@ DEFAULTS: dict[str, Any] = {
     # RFC 9396 §6: per-type comparison used for narrowing (and consent reuse):
     # {"type name": "dotted.path.to.callable(requested, granted) -> bool"}.
     "DETAIL_COMPARATORS": {},
-    # RFC 9068 §2.2: lifetime of an access token's "exp" comes from DOT's
-    # ACCESS_TOKEN_EXPIRE_SECONDS; clock skew a resource server tolerates, in seconds.
+    # Clock skew a resource server tolerates on exp/iat/nbf, in seconds.
     "JWT_LEEWAY": 30,
+    # Longest lifetime of a JWT or JWE access token, in seconds (RFC 9068): the API verifies it on
+    # its own until it expires, so it is capped at minutes whatever DOT's ACCESS_TOKEN_EXPIRE_SECONDS.
+    "JWT_ACCESS_TOKEN_LIFETIME": 600,
     # Per-client request rates (django-ratelimit syntax "count/period", e.g. "600/m"), counted in
     # Django's cache (RATELIMIT_USE_CACHE, default "default"): {"par": ..., "token": ...}; None or a
     # missing key: that endpoint is not limited. Over the rate: 429 too_many_requests with Retry-After.
@@ -91,6 +93,7 @@ _INT_SETTINGS = (
     "MAX_STRING_LENGTH",
     "MAX_NESTING_DEPTH",
     "JWT_LEEWAY",
+    "JWT_ACCESS_TOKEN_LIFETIME",
     "REPLAY_WINDOW",
     "CONSENT_RETENTION",
     "MAX_REQUEST_BYTES",

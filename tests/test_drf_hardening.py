@@ -57,6 +57,58 @@ def ten_years_token() -> str:
     return signed_token(expires_in=10 * 365 * 24 * 3600)
 
 
+def attacker_signed(**header) -> str:
+    """Signed with an attacker's own RSA key, the header pointing at it in some way."""
+    attacker = jwk.JWK.generate(kty="RSA", size=2048)
+    token = jwt.JWT(header={"alg": "RS256", "typ": "at+jwt", **header}, claims=claims())
+    token.make_signed_token(attacker)
+    return token.serialize(), attacker
+
+
+def embedded_jwk(kid_of_server: bool) -> str:
+    attacker = jwk.JWK.generate(kty="RSA", size=2048)
+    kid = keys.current_signing_key().kid if kid_of_server else attacker.thumbprint()
+    token = jwt.JWT(
+        header={"alg": "RS256", "typ": "at+jwt", "kid": kid, "jwk": attacker.export_public(as_dict=True)},
+        claims=claims(),
+    )
+    token.make_signed_token(attacker)
+    return token.serialize()
+
+
+def json_serialized() -> str:
+    """A valid token re-sent in the JWS JSON serialization (its unprotected header could add typ)."""
+    protected, payload, signature = signed_token().split(".")
+    header = base64url_encode(json.dumps({"typ": "at+jwt"}))
+    return json.dumps({"payload": payload, "protected": protected, "header": header, "signature": signature})
+
+
+#: The classes of forged tokens that were refused before this change: they stay refused.
+FORGED_BEFORE = {
+    "embedded jwk, the attacker's kid": (lambda: embedded_jwk(False), "unknown kid"),
+    "embedded jwk, the server's kid": (lambda: embedded_jwk(True), "signature is not valid"),
+    "jku to the attacker's keys": (
+        lambda: attacker_signed(jku="https://evil.example/jwks.json", kid="evil")[0],
+        "unknown kid",
+    ),
+    "x5u to the attacker's certificate": (
+        lambda: attacker_signed(x5u="https://evil.example/cert.pem", kid="evil")[0],
+        "unknown kid",
+    ),
+    "kid path injection": (lambda: attacker_signed(kid="../../../../dev/null")[0], "unknown kid"),
+    "kid SQL injection": (lambda: attacker_signed(kid="x' OR '1'='1")[0], "unknown kid"),
+    "JSON serialization": (json_serialized, "the Authorization header must be 'Bearer' and one token"),
+}
+
+
+@pytest.mark.parametrize("case", list(FORGED_BEFORE))
+def test_forged_token_classes_stay_refused(client, alice, case):
+    make, reason = FORGED_BEFORE[case]
+    response = client.get("/t/token/", **bearer(make()))
+    assert response.status_code in (400, 401), response.content  # 400: not an RFC 6750 b64token
+    assert reason in challenge(response)["error_description"]
+
+
 REFUSED = {
     "nbf in the future": (lambda: with_claims(nbf=int(time.time()) + 600), "not valid yet (nbf)"),
     "nbf not a number": (lambda: with_claims(nbf="soon"), "nbf claim is not a number"),

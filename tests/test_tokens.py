@@ -527,3 +527,26 @@ def test_tok_08_a_resource_server_does_not_introspect_refresh_tokens(client, iss
     """A refresh token is the client's alone: its API never needs to see it."""
     response = introspect(client, issued["refresh_token"], auth=PAYMENTS_API, token_type_hint="refresh_token")
     assert response.json() == {"active": False}
+
+
+# -- access-token lifetimes: minutes for JWT and JWE APIs (issue 13, point 2) --------------------------------
+
+
+def test_a_jwt_apis_tokens_live_minutes_whatever_dots_lifetime(alice_client, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ACCESS_TOKEN_EXPIRE_SECONDS": 36000}
+    body = exchange(alice_client, granted_code(alice_client, [MONEY_TRANSFER])).json()
+    claims = claims_of(body["access_token"])
+    assert body["expires_in"] == 600 == claims["exp"] - claims["iat"]
+    stored = AccessToken.objects.get()
+    assert abs((stored.expires - timezone.now()).total_seconds() - 600) < 30  # introspection agrees
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "JWT_ACCESS_TOKEN_LIFETIME": 120}
+    assert exchange(alice_client, granted_code(alice_client, [MONEY_TRANSFER])).json()["expires_in"] == 120
+
+
+def test_an_opaque_apis_tokens_keep_dots_lifetime(alice_client, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ACCESS_TOKEN_EXPIRE_SECONDS": 36000}
+    ResourceServer.objects.filter(identifier="urn:demo:payments").update(
+        access_token_format=AccessTokenFormat.OPAQUE
+    )
+    body = exchange(alice_client, granted_code(alice_client, [MONEY_TRANSFER])).json()
+    assert body["expires_in"] == 36000

@@ -23,7 +23,7 @@ from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.tokens import random_token_generator
 
 from . import pipeline, token_request, trusted
-from .token_generator import AccessTokenGenerator
+from .token_generator import AccessTokenGenerator, AccessTokenLifetime
 
 AUTHORIZATION_GRANTS = (
     "auth_grant",
@@ -50,6 +50,7 @@ class RARServerMixin:
 
     def __init__(self, request_validator, token_generator=None, refresh_token_generator=None, **kwargs):
         opaque = token_generator or random_token_generator
+        kwargs["token_expires_in"] = AccessTokenLifetime(kwargs.get("token_expires_in"))
         super().__init__(
             request_validator,
             token_generator=AccessTokenGenerator(opaque),

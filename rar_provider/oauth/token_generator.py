@@ -55,6 +55,26 @@ def jwt_claims(request, resource_server) -> dict:
     )
 
 
+class AccessTokenLifetime:
+    """oauthlib's ``expires_in`` for ``BearerToken``: DOT's lifetime, capped for JWT and JWE APIs.
+
+    A JWT access token is verified by the API on its own until ``exp`` (RFC 9068 §4), so its
+    lifetime is at most ``RAR_PROVIDER["JWT_ACCESS_TOKEN_LIFETIME"]`` seconds (600 by default):
+    minutes, not DOT's default ten hours. Opaque tokens keep DOT's lifetime (they are introspected).
+    The same value gives the JWT's ``exp`` and DOT's stored ``expires``.
+    """
+
+    def __init__(self, lifetime):
+        self.lifetime = lifetime
+
+    def __call__(self, request) -> int:
+        base = self.lifetime(request) if callable(self.lifetime) else (self.lifetime or 3600)
+        resource_server = trusted.trusted(request, trusted.RESOURCE_SERVER)
+        if resource_server is not None and resource_server.issues_jwt:
+            return min(int(base), rar_settings.JWT_ACCESS_TOKEN_LIFETIME)
+        return int(base)
+
+
 class AccessTokenGenerator:
     """``token_generator`` for oauthlib's ``BearerToken``: the API's format decides."""
 
