@@ -130,7 +130,7 @@ class ResourceServerAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
                 ),
             },
         ),
-        (_("Introspection"), {"fields": ("introspection_clients",)}),
+        (_("Revocation and introspection"), {"fields": ("check_revocation", "introspection_clients")}),
     )
     filter_horizontal = ("introspection_clients",)
 

@@ -137,6 +137,15 @@ class ResourceServer(models.Model):
             "then carry only the approved ones."
         ),
     )
+    check_revocation = models.BooleanField(
+        _("refuse revoked tokens at once"),
+        default=False,
+        help_text=_(
+            "The API's guard (rar_provider.drf, in this project) asks whether each JWT is still live "
+            "before acting: a revoked consent, a revoked token or a replayed code is refused at once "
+            "instead of at the token's expiry. One database query per API request."
+        ),
+    )
     introspection_clients = models.ManyToManyField(
         oauth2_settings.APPLICATION_MODEL,
         blank=True,

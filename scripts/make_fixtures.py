@@ -157,6 +157,8 @@ def main() -> None:
         # Payments: every request is consented afresh; the user may untick entries.
         consent_policy=ConsentPolicy.TRANSACTIONAL,
         allow_partial_approval=True,
+        # Payments: the API refuses a revoked token at once (rar_provider.drf asks the database).
+        check_revocation=True,
     )
     api.introspection_clients.add(payments_api)
     AuthorizationDetailType.objects.create(

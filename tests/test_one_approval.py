@@ -131,6 +131,17 @@ def test_example_a_revoked_approval_no_longer_executes(live_server, browser, rev
     assert not Transfer.objects.exists()
 
 
+def test_without_the_apis_revocation_check_a_revoked_jwt_still_executes(live_server, browser):
+    """The admin switch is what turns the check on (RFC 9068: a JWT is otherwise valid until exp)."""
+    from rar_provider.models import ResourceServer
+
+    ResourceServer.objects.filter(identifier="urn:demo:payments").update(check_revocation=False)
+    code = code_for(browser, [MONEY_TRANSFER])
+    tokens = exchange(live_server.url, code)
+    revoke_with_rfc_7009(live_server.url, browser, tokens, code)
+    assert transfer(live_server.url, tokens["access_token"], APPROVED).status_code == 201
+
+
 def test_the_same_token_not_revoked_executes(live_server, browser):
     """The baseline of the test above: without the revocation the transfer goes through."""
     tokens = exchange(live_server.url, code_for(browser, [MONEY_TRANSFER]))

@@ -38,12 +38,12 @@ READ_TYPE, READ_ACTION = "account_information", "read_transactions"
 class PaymentsTokenAuthentication(JWTAccessTokenAuthentication):
     """Access tokens issued for this API (``aud: urn:demo:payments``), refused once revoked.
 
-    The API runs beside the authorization server, so it asks its tables whether the token is still
-    live (a revoked consent, RFC 7009 revocation or a replayed code end it at once).
+    The API runs beside the authorization server and is registered with *refuse revoked tokens at
+    once* (admin → APIs), so the guard asks the database whether the token is still live: a revoked
+    consent, RFC 7009 revocation or a replayed code end it at once.
     """
 
     audience = API_IDENTIFIER
-    revocation_check = "database"
 
 
 class TransfersView(APIView):

@@ -429,10 +429,23 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         return VerifiedAccessToken(claims=claims, encrypted=encrypted)
 
     def get_revocation_check(self) -> str | None:
+        """The class attribute, else the setting, else — when the API is registered in this project
+        with *refuse revoked tokens at once* ticked in admin — ``"database"``."""
         check = self.revocation_check or resource_server_settings().get("REVOCATION_CHECK")
         if check not in REVOCATION_CHECKS:
             raise ImproperlyConfigured(f"{SETTING}['REVOCATION_CHECK'] must be one of {REVOCATION_CHECKS}")
+        if check is None and self._registered_here_with_revocation_check():
+            return "database"
         return check
+
+    def _registered_here_with_revocation_check(self) -> bool:
+        from django.apps import apps
+
+        if not apps.is_installed("rar_provider"):
+            return False
+        from ..models import ResourceServer
+
+        return ResourceServer.objects.filter(identifier=self.get_audience(), check_revocation=True).exists()
 
     def check_not_revoked(self, token: str) -> None:
         """RFC 7009 / RFC 7662: refuse a token the authorization server no longer considers live.
