@@ -13,38 +13,24 @@ import pytest
 import requests
 from django.contrib.auth.models import User
 from django.test import Client
-from jwcrypto import jwe, jwk, jwt
+from jwcrypto import jwe, jwk
 from jwcrypto.common import base64url_encode
 from oauth2_provider.models import Application
 
 from demo_site.payments.models import Transfer
-from rar_provider import access_tokens, keys
 
-from .conftest import ISSUER, MONEY_TRANSFER, REDIRECT_URI, approve, basic, push, redirect_params
+from .conftest import MONEY_TRANSFER, REDIRECT_URI, approve, basic, push, redirect_params
 from .test_demo_api import APPROVED, token_for
+from .test_drf_hardening import claims, signed_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 API = "urn:demo:payments"
 
 
-def claims(**overrides) -> dict:
-    made = access_tokens.build_claims(
-        issuer=ISSUER,
-        audience=API,
-        subject="1",
-        client_id="demo-client",
-        expires_in=300,
-        authorization_details=[MONEY_TRANSFER],
-    )
-    return made | overrides
-
-
 def signed(alg: str = "RS256", **overrides) -> str:
-    key = keys.current_signing_key()
-    token = jwt.JWT(header={"alg": alg, "typ": "at+jwt", "kid": key.kid}, claims=claims(**overrides))
-    token.make_signed_token(key.key)
-    return token.serialize()
+    """Signed with the server's key under ``alg``, with ``overrides`` of the usual claims."""
+    return signed_with(alg, claims(**overrides))
 
 
 def recorded(token: str) -> str:
