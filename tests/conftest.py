@@ -123,6 +123,16 @@ def exchange(client, code: str, auth=CONFIDENTIAL, **extra):
 
 
 @pytest.fixture
+def hand_made_tokens(db):
+    """For tests that sign tokens themselves (never issued, so never live at the authorization
+    server): the Payments API's "refuse revoked tokens at once" switch is turned off, else the
+    guard would refuse them as revoked first. tests/test_one_approval.py tests the switch."""
+    from rar_provider.models import ResourceServer
+
+    ResourceServer.objects.filter(identifier="urn:demo:payments").update(check_revocation=False)
+
+
+@pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.get(username="alice")
 

@@ -98,7 +98,7 @@ urlpatterns = [
     path("", include("demo_site.urls")),
 ]
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.usefixtures("hand_made_tokens")]
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from .conftest import ISSUER, MONEY_TRANSFER
 from .test_drf import API, bearer, challenge, signed_token, token_from_code_flow
 from .test_drf import urlpatterns as urlpatterns  # this module is the URLconf too
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.usefixtures("hand_made_tokens")]
 
 
 def claims(**overrides) -> dict:

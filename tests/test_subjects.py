@@ -66,6 +66,7 @@ def test_a_clients_own_token_says_so(client):
 
 
 @pytest.mark.urls("tests.test_drf")
+@pytest.mark.usefixtures("hand_made_tokens")
 def test_sub_equal_to_client_id_without_gty_is_a_user_token(client, alice):
     """Equality no longer decides: a token naming the client as subject, but not marked, is refused."""
     made = access_tokens.build_claims(

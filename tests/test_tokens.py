@@ -532,7 +532,22 @@ def test_tok_08_a_resource_server_does_not_introspect_refresh_tokens(client, iss
 # -- access-token lifetimes: minutes for JWT and JWE APIs (issue 13, point 2) --------------------------------
 
 
-def test_a_jwt_apis_tokens_live_minutes_whatever_dots_lifetime(alice_client, settings):
+@pytest.fixture
+def fresh_token_server():
+    """DOT builds the token view's oauthlib server once per process (``_oauthlib_core``), with the
+    lifetime of that moment: built again for a test that changes DOT's lifetime, and after it."""
+    from rar_provider.views.token import TokenView
+
+    def forget():
+        if "_oauthlib_core" in vars(TokenView):
+            delattr(TokenView, "_oauthlib_core")
+
+    forget()
+    yield
+    forget()
+
+
+def test_a_jwt_apis_tokens_live_minutes_whatever_dots_lifetime(alice_client, settings, fresh_token_server):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ACCESS_TOKEN_EXPIRE_SECONDS": 36000}
     body = exchange(alice_client, granted_code(alice_client, [MONEY_TRANSFER])).json()
     claims = claims_of(body["access_token"])
@@ -543,7 +558,7 @@ def test_a_jwt_apis_tokens_live_minutes_whatever_dots_lifetime(alice_client, set
     assert exchange(alice_client, granted_code(alice_client, [MONEY_TRANSFER])).json()["expires_in"] == 120
 
 
-def test_an_opaque_apis_tokens_keep_dots_lifetime(alice_client, settings):
+def test_an_opaque_apis_tokens_keep_dots_lifetime(alice_client, settings, fresh_token_server):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ACCESS_TOKEN_EXPIRE_SECONDS": 36000}
     ResourceServer.objects.filter(identifier="urn:demo:payments").update(
         access_token_format=AccessTokenFormat.OPAQUE
