@@ -30,6 +30,17 @@ def front_channel_page(client):
     return client.get(AUTHORIZE_URL, request_params(scope="profile"))
 
 
+def code_exchange(client) -> dict:
+    """The token request that exchanges a fresh code (PKCE) of ``client``'s user."""
+    code, verifier = code_for(client)
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    }
+
+
 def test_request_uri_is_used_once(alice_client):
     request_uri = pushed_request_uri(alice_client)
     page = alice_client.get(AUTHORIZE_URL, authorize_query(request_uri))
@@ -76,13 +87,7 @@ def test_a_consent_page_with_par_is_decided_once(alice_client):
 
 
 def test_a_code_is_used_once_and_its_replay_revokes_its_tokens(alice_client):
-    code, verifier = code_for(alice_client)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-    }
+    data = code_exchange(alice_client)
     issued = token_request(alice_client, data).json()
     assert_oauth_json_error(token_request(alice_client, data), 400, "invalid_grant", mentions="already used")
     assert introspect(alice_client, issued["access_token"]).json() == {"active": False}
@@ -90,13 +95,7 @@ def test_a_code_is_used_once_and_its_replay_revokes_its_tokens(alice_client):
 
 
 def test_a_refresh_token_is_used_once_and_its_replay_revokes_the_family(alice_client):
-    code, verifier = code_for(alice_client)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-    }
+    data = code_exchange(alice_client)
     first = token_request(alice_client, data).json()
     second = refresh(alice_client, first["refresh_token"]).json()
     third = refresh(alice_client, second["refresh_token"]).json()
@@ -107,13 +106,7 @@ def test_a_refresh_token_is_used_once_and_its_replay_revokes_the_family(alice_cl
 
 
 def test_a_revoked_refresh_token_sent_again_revokes_the_family(alice_client):
-    code, verifier = code_for(alice_client)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-    }
+    data = code_exchange(alice_client)
     first = token_request(alice_client, data).json()
     second = refresh(alice_client, first["refresh_token"]).json()
     assert (

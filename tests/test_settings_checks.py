@@ -20,7 +20,6 @@ from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
-from oauth2_provider.settings import oauth2_settings
 
 from rar_provider.checks import check_settings, check_tokens
 from rar_provider.conf import DEFAULTS
@@ -34,28 +33,10 @@ from .conftest import (
     pushed_request_uri,
     redirect_params,
 )
+from .test_checks import dot, fresh_dot_settings, ours, rar  # noqa: F401 - the autouse fixture too
 from .test_demo_api import APPROVED, post_transfer
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def fresh_dot_settings():
-    oauth2_settings.reload()
-    yield
-    oauth2_settings.reload()
-
-
-def ours(messages) -> list[str]:
-    return [m.id for m in messages if m.id and m.id.startswith("rar_provider.")]
-
-
-def rar(**changes):
-    return override_settings(RAR_PROVIDER={**settings.RAR_PROVIDER, **changes})
-
-
-def dot(**changes):
-    return override_settings(OAUTH2_PROVIDER={**settings.OAUTH2_PROVIDER, **changes})
 
 
 # -- example 5: RAR_PROVIDER not a dict ------------------------------------------------------------------

@@ -457,22 +457,22 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         check = self.get_revocation_check()
         if check is None:
             return
-        key = "rar_provider:token-live:" + hashlib.sha256(token.encode()).hexdigest()
+        checksum = hashlib.sha256(token.encode()).hexdigest()  # DOT's token_checksum
+        key = "rar_provider:token-live:" + checksum
         seconds = int(resource_server_settings().get("REVOCATION_CACHE_SECONDS") or 0)
         if seconds and cache.get(key):
             return
-        live = self._live_in_database(token) if check == "database" else self._live_by_introspection(token)
+        live = self._live_in_database(checksum) if check == "database" else self._live_by_introspection(token)
         if not live:
             raise InvalidToken("the token has been revoked (or its grant has)")
         if seconds:
             cache.set(key, True, seconds)
 
     @staticmethod
-    def _live_in_database(token: str) -> bool:
+    def _live_in_database(checksum: str) -> bool:
         from django.utils import timezone
         from oauth2_provider.models import get_access_token_model
 
-        checksum = hashlib.sha256(token.encode()).hexdigest()
         return (
             get_access_token_model()
             .objects.filter(token_checksum=checksum, expires__gt=timezone.now())
