@@ -273,6 +273,8 @@ def check_tokens(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
 @checks.register()
 def check_consent_hooks(app_configs=None, **kwargs):
     from .hooks import load_hooks

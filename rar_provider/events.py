@@ -16,7 +16,7 @@ with examples):
 ``token_refreshed``  client_id, user, access_token_id
 ``token_issued``     client_id, user, access_token_id, grant_type (other grants)
 ``token_revoked``    client_id, token_type_hint (RFC 7009: also for unknown tokens)
-``consent_revoked``  consent_id, user, application_id
+``consent_revoked``  grant, user, application_id
 ``code_replayed``    application_id, token_family (the tokens of that code are revoked)
 ``rate_limited``     endpoint, client_id, retry_after
 ===================  ==============================================================
@@ -151,12 +151,12 @@ def _denied(sender, request, user, client, **kwargs) -> None:
 
 
 @receiver(signals.consent_revoked, dispatch_uid="rar_provider.events.consent_revoked")
-def _consent_revoked(sender, request, consent, **kwargs) -> None:
+def _consent_revoked(sender, request, grant, **kwargs) -> None:
     emit(
         "consent_revoked",
-        consent_id=consent.pk,
-        user=getattr(consent, "user_id", None),
-        application_id=getattr(consent, "application_id", None),
+        grant=grant.pk,
+        user=getattr(grant, "user_id", None),
+        application_id=getattr(grant, "application_id", None),
     )
 
 

@@ -14,9 +14,10 @@ What ends, and when its row goes (``now`` is the time of the run):
 * **redeemed-code records** (RFC 6749 §4.1.2): once no token issued from the code can still be used
   (its access token is gone and its refresh-token family has no live token), and at least the code's
   own lifetime after redemption.
-* **consents** (RFC 9396 §3): ``CONSENT_RETENTION`` seconds after they ended (revoked, or expired),
+* **grants** (RFC 9396 §3): ``CONSENT_RETENTION`` seconds after they ended (revoked, or expired),
   once no code or token issued under them is left; the user's "Your authorizations" shows them until
-  then.
+  then. A grant never decided (its consent page was left open) or denied goes ``CONSENT_MAX_AGE``
+  after it was created: its page can no longer be posted.
 
 Several nodes may run this at once: each batch takes its rows with ``SELECT … FOR UPDATE SKIP LOCKED``
 (on databases that have it, e.g. PostgreSQL) and deletes them in the same transaction, so two runs never
@@ -42,7 +43,15 @@ from oauth2_provider.models import (
 from oauth2_provider.settings import oauth2_settings
 
 from .conf import rar_settings
-from .models import CodeRedemption, Consent, ConsentDecision, ConsentIssue, PushedAuthorizationRequest
+from .models import (
+    AuthorizationGrant,
+    CodeRedemption,
+    GrantState,
+    IssuedAccessToken,
+    IssuedCode,
+    IssuedRefreshToken,
+    PushedAuthorizationRequest,
+)
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Pruned", "delete_in_batches", "prune"]
 
@@ -130,12 +139,16 @@ def _steps(now: datetime) -> list[tuple[str, Callable[[], QuerySet]]]:
             access_token__isnull=True, redeemed_at__lt=now - code_lifetime
         ).exclude(Q(token_family__isnull=False) & Exists(live_refresh))
 
-    def consents() -> QuerySet:
+    def grants() -> QuerySet:
         retained_from = now - timedelta(seconds=rar_settings.CONSENT_RETENTION)
-        issued = ConsentIssue.objects.filter(consent=OuterRef("pk"))
-        return Consent.objects.filter(Q(revoked__lt=retained_from) | Q(expires__lt=retained_from)).exclude(
-            Exists(issued)
+        issued = (
+            Exists(IssuedCode.objects.filter(grant=OuterRef("pk")))
+            | Exists(IssuedAccessToken.objects.filter(grant=OuterRef("pk")))
+            | Exists(IssuedRefreshToken.objects.filter(grant=OuterRef("pk")))
         )
+        return AuthorizationGrant.objects.filter(
+            Q(revoked__lt=retained_from) | Q(expires__lt=retained_from)
+        ).exclude(issued)
 
     consent_window = timedelta(seconds=rar_settings.CONSENT_MAX_AGE)
     return [
@@ -156,12 +169,14 @@ def _steps(now: datetime) -> list[tuple[str, Callable[[], QuerySet]]]:
             "expired pushed authorization request(s)",
             lambda: PushedAuthorizationRequest.objects.filter(expires_at__lt=now - consent_window),
         ),
-        ("ended consent(s) past the retention period", consents),
         (
             # A consent page older than CONSENT_MAX_AGE cannot be posted any more (its signature expired).
-            "consent decision record(s) past CONSENT_MAX_AGE",
-            lambda: ConsentDecision.objects.filter(decided_at__lt=now - consent_window),
+            "undecided or denied grant(s) past CONSENT_MAX_AGE",
+            lambda: AuthorizationGrant.objects.filter(
+                state__in=(GrantState.PENDING, GrantState.DENIED), created__lt=now - consent_window
+            ),
         ),
+        ("ended grant(s) past the retention period", grants),
     ]
 
 

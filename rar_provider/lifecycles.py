@@ -5,7 +5,7 @@ issued under a thing that no longer exists, or no longer allows it, stays usable
 (:class:`.models.ResourceServer`), one of its types, a client grant or a user goes away or is
 switched off, every live thing issued under it is ended at once, in the same transaction:
 
-* consents are revoked (:func:`.consents.revoke_consent`: the ``consent_revoked`` signal is sent);
+* grants are revoked (:func:`.grants.lifecycle.revoke`: the ``consent_revoked`` signal is sent);
 * unused authorization codes are deleted (a later exchange is ``invalid_grant``);
 * access tokens are deleted (introspection answers ``{"active": false}``, RFC 7662 §2.2);
 * refresh tokens are revoked (a refresh is ``invalid_grant``, RFC 6749 §5.2);
@@ -16,7 +16,7 @@ client grant deleted or narrowed, or an API's access policies changed: everythin
 is checked against the current catalogue (:func:`.policy.type_catalogue`) and what carries a
 type no longer allowed is ended. Disabling a user (``is_active`` False) ends everything issued
 to them. Deleting a user or a DOT application needs nothing here: DOT's tokens and codes, our
-consents and pushed requests reference them with ``on_delete=CASCADE`` and go with them.
+grants and pushed requests reference them with ``on_delete=CASCADE`` and go with them.
 
 Nothing is restored when the thing comes back: the client asks again. The table is in
 ``docs/lifecycles.md``.
@@ -36,19 +36,22 @@ from django.utils.translation import ngettext
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 
 from .models import (
-    AccessTokenDetails,
     AuthorizationDetailType,
+    AuthorizationGrant,
     ClientGrant,
     ClientGrantType,
     ClientPolicy,
-    CodeDetails,
-    Consent,
+    IssuedAccessToken,
+    IssuedCode,
+    IssuedRefreshToken,
     PushedAuthorizationRequest,
-    RefreshTokenDetails,
     ResourceServer,
 )
+from .models.grants import TRANSITIONS
 
 #: ``keep(types, application_id, on_behalf_of_user) -> bool``: may this still be used?
+#: Grants in a final state have nothing left to end.
+_FINAL = [state for state, moves in TRANSITIONS.items() if not moves]
 Keep = Callable[[list[str], int, bool], bool]
 
 
@@ -56,7 +59,7 @@ Keep = Callable[[list[str], int, bool], bool]
 class Issued:
     """Live things issued under something, by primary key (a plan: nothing is ended yet)."""
 
-    consents: set[int] = field(default_factory=set)
+    grants: set[int] = field(default_factory=set)
     codes: set[int] = field(default_factory=set)
     access_tokens: set[int] = field(default_factory=set)
     refresh_tokens: set[int] = field(default_factory=set)
@@ -67,7 +70,7 @@ class Issued:
 
     def __or__(self, other: Issued) -> Issued:
         return Issued(
-            self.consents | other.consents,
+            self.grants | other.grants,
             self.codes | other.codes,
             self.access_tokens | other.access_tokens,
             self.refresh_tokens | other.refresh_tokens,
@@ -76,7 +79,7 @@ class Issued:
 
     def counts(self) -> dict[str, int]:
         return {
-            "consents": len(self.consents),
+            "grants": len(self.grants),
             "codes": len(self.codes),
             "access_tokens": len(self.access_tokens),
             "refresh_tokens": len(self.refresh_tokens),
@@ -84,11 +87,11 @@ class Issued:
         }
 
     def summary(self) -> list[str]:
-        """Plain-English lines, one per kind that is not empty ("2 consents are revoked")."""
+        """Plain-English lines, one per kind that is not empty ("2 grants are revoked")."""
         counts = self.counts()
         texts = {
-            "consents": ngettext(
-                "%(count)d consent is revoked", "%(count)d consents are revoked", counts["consents"]
+            "grants": ngettext(
+                "%(count)d grant is revoked", "%(count)d grants are revoked", counts["grants"]
             ),
             "codes": ngettext(
                 "%(count)d unused authorization code is deleted",
@@ -119,7 +122,7 @@ def _types(details) -> list[str]:
 
 
 def issued_under(resource_server: ResourceServer, keep: Keep | None = None, application_id=None) -> Issued:
-    """The live consents, codes, tokens and pushed requests of ``resource_server`` that ``keep`` refuses.
+    """The live grants, codes, tokens and pushed requests of ``resource_server`` that ``keep`` refuses.
 
     ``keep`` None: all of them (the API itself goes). ``application_id`` limits it to one client.
     Details are read in Python (JSON containment is not portable across databases).
@@ -135,20 +138,23 @@ def issued_under(resource_server: ResourceServer, keep: Keep | None = None, appl
             queryset = queryset.filter(**{path: application_id})
         return queryset
 
-    consents = mine(
-        Consent.objects.filter(resource_server=resource_server, revoked__isnull=True), "application_id"
+    grants = mine(
+        AuthorizationGrant.objects.filter(resource_server=resource_server, revoked__isnull=True).exclude(
+            state__in=_FINAL
+        ),
+        "application_id",
     )
-    for pk, application, details in consents.values_list("pk", "application_id", "authorization_details"):
+    for pk, application, details in grants.values_list("pk", "application_id", "authorization_details"):
         if refused(_types(details), application, True):
-            found.consents.add(pk)
-    codes = mine(CodeDetails.objects.filter(resource_server=resource_server), "grant__application_id")
+            found.grants.add(pk)
+    codes = mine(IssuedCode.objects.filter(grant__resource_server=resource_server), "code__application_id")
     for pk, application, details in codes.values_list(
-        "grant_id", "grant__application_id", "authorization_details"
+        "code_id", "code__application_id", "grant__authorization_details"
     ):
         if refused(_types(details), application, True):
             found.codes.add(pk)
     access = mine(
-        AccessTokenDetails.objects.filter(resource_server=resource_server), "access_token__application_id"
+        IssuedAccessToken.objects.filter(resource_server=resource_server), "access_token__application_id"
     )
     for pk, application, user, details in access.values_list(
         "access_token_id", "access_token__application_id", "access_token__user_id", "authorization_details"
@@ -156,13 +162,16 @@ def issued_under(resource_server: ResourceServer, keep: Keep | None = None, appl
         if refused(_types(details), application, user is not None):
             found.access_tokens.add(pk)
     refresh = mine(
-        RefreshTokenDetails.objects.filter(
-            resource_server=resource_server, refresh_token__revoked__isnull=True
+        IssuedRefreshToken.objects.filter(
+            grant__resource_server=resource_server, refresh_token__revoked__isnull=True
         ),
         "refresh_token__application_id",
     )
     for pk, application, user, details in refresh.values_list(
-        "refresh_token_id", "refresh_token__application_id", "refresh_token__user_id", "authorization_details"
+        "refresh_token_id",
+        "refresh_token__application_id",
+        "refresh_token__user_id",
+        "grant__authorization_details",
     ):
         if refused(_types(details), application, user is not None):
             found.refresh_tokens.add(pk)
@@ -202,10 +211,11 @@ def no_longer_allowed(resource_server: ResourceServer, application_id=None) -> I
 
 
 def issued_to_user(user) -> Issued:
-    """Every live consent, code, access token and refresh token of ``user`` (any API, any client)."""
+    """Every live grant, code, access token and refresh token of ``user`` (any API, any client)."""
     now = timezone.now()
+    live_grants = AuthorizationGrant.objects.filter(user=user, revoked__isnull=True).exclude(state__in=_FINAL)
     return Issued(
-        consents=set(Consent.objects.filter(user=user, revoked__isnull=True).values_list("pk", flat=True)),
+        grants=set(live_grants.values_list("pk", flat=True)),
         codes=set(get_grant_model().objects.filter(user=user, expires__gt=now).values_list("pk", flat=True)),
         access_tokens=set(get_access_token_model().objects.filter(user=user).values_list("pk", flat=True)),
         refresh_tokens=set(
@@ -219,10 +229,10 @@ def issued_to_user(user) -> Issued:
 @transaction.atomic
 def end(issued: Issued, request=None) -> Issued:
     """End everything in ``issued`` (see the module docstring); returns it. Idempotent."""
-    from .consents import revoke_consent
+    from .grants.lifecycle import revoke
 
-    for consent in Consent.objects.filter(pk__in=issued.consents, revoked__isnull=True):
-        revoke_consent(consent, request=request)  # and every code and token issued under it
+    for grant in AuthorizationGrant.objects.filter(pk__in=issued.grants, revoked__isnull=True):
+        revoke(grant, request=request)  # and every code and token issued under it
     for refresh_token in get_refresh_token_model().objects.filter(pk__in=issued.refresh_tokens):
         refresh_token.revoke()  # DOT: marks it revoked and deletes its access token
     get_access_token_model().objects.filter(pk__in=issued.access_tokens).delete()
@@ -299,7 +309,7 @@ def _recheck_after_save(sender, instance, created=False, raw=False, **kwargs) ->
 
 
 def _api_deleted(sender, instance, **kwargs) -> None:
-    """pre_delete of an API: the links from details rows and consents still point at it here.
+    """pre_delete of an API: the links from grants and issued tokens still point at it here.
 
     The API's row is locked first, so a token being issued for it meanwhile either committed
     before (and is found and ended here) or fails its foreign key check after the deletion. Every
@@ -307,7 +317,7 @@ def _api_deleted(sender, instance, **kwargs) -> None:
     """
     ResourceServer.objects.select_for_update().filter(pk=instance.pk).first()
     end(issued_under(instance))
-    for model in (Consent, CodeDetails, AccessTokenDetails, RefreshTokenDetails, PushedAuthorizationRequest):
+    for model in (AuthorizationGrant, IssuedAccessToken, PushedAuthorizationRequest):
         model.objects.filter(resource_server=instance).update(resource_server=None)
 
 
@@ -372,7 +382,7 @@ def connect() -> None:
 
 
 def describe(issued: Issued) -> str:
-    """One sentence for an admin message: "Ended: 2 consents are revoked, …" (or nothing to end)."""
+    """One sentence for an admin message: "Ended: 2 grants are revoked, …" (or nothing to end)."""
     lines = issued.summary()
     if not lines:
         return _("Nothing issued under it was live.")

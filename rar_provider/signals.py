@@ -8,8 +8,9 @@
 - ``details_granted(sender, request, user, client, authorization_details,
   resource_server)``: the user approved; a code carrying these details is issued.
 - ``authorization_denied(sender, request, user, client)``: the user said no.
-- ``consent_revoked(sender, request, consent)``: a stored consent and the codes and
-  tokens issued under it were revoked (by the user, or ``request`` None from admin code).
+- ``consent_revoked(sender, request, grant)``: a grant (:class:`.models.AuthorizationGrant`) and
+  the codes and tokens issued under it were revoked (by the user, or ``request`` None from admin
+  code or a replay).
 - ``consent_shown(sender, request, user, client, authorization_details, resource_server)``:
   the consent page is rendered (no hook refused it, no stored consent covered it).
 - ``step_up_required(sender, request, user, client, authorization_details)``: a consent hook

@@ -18,14 +18,14 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.models import (
-    AccessTokenDetails,
+    IssuedAccessToken,
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
     CodeRedemption,
-    Consent,
+    AuthorizationGrant,
     PushedAuthorizationRequest,
-    RefreshTokenDetails,
+    IssuedRefreshToken,
     ResourceServer,
     hash_reference,
 )
@@ -48,10 +48,10 @@ REGISTERED = {
     AuthorizationDetailType,
     ClientPolicy,
     PushedAuthorizationRequest,
-    AccessTokenDetails,
-    RefreshTokenDetails,
+    IssuedAccessToken,
+    IssuedRefreshToken,
     CodeRedemption,
-    Consent,
+    AuthorizationGrant,
 }
 VALID_SCHEMA = {
     "type": "object",
@@ -87,8 +87,8 @@ def tokens(alice_client) -> dict:
     response = exchange(alice_client, params["code"])
     assert response.status_code == 200, response.content
     body = response.json()
-    assert AccessTokenDetails.objects.count() == 1
-    assert RefreshTokenDetails.objects.count() == 1
+    assert IssuedAccessToken.objects.count() == 1
+    assert IssuedRefreshToken.objects.count() == 1
     return body
 
 
@@ -207,13 +207,13 @@ SEARCHES = [
     (ClientPolicy, "Demo Bank App", 0),
     (PushedAuthorizationRequest, "demo-client", 1),
     (PushedAuthorizationRequest, "demo-public", 0),
-    (AccessTokenDetails, "alice", 1),
-    (AccessTokenDetails, "admin", 0),
-    (RefreshTokenDetails, "Demo Bank App", 1),
-    (RefreshTokenDetails, "nobody", 0),
-    (Consent, "alice", 1),
-    (Consent, "money_transfer", 1),
-    (Consent, "admin", 0),
+    (IssuedAccessToken, "alice", 1),
+    (IssuedAccessToken, "admin", 0),
+    (IssuedRefreshToken, "Demo Bank App", 1),
+    (IssuedRefreshToken, "nobody", 0),
+    (AuthorizationGrant, "alice", 1),
+    (AuthorizationGrant, "money_transfer", 1),
+    (AuthorizationGrant, "admin", 0),
 ]
 
 
@@ -273,17 +273,17 @@ def test_every_filter_choice_renders(staff, tokens, client, model):
         (PushedAuthorizationRequest, {"resource_server__id__exact": "1"}, 1),
         (PushedAuthorizationRequest, {"application__id__exact": "1"}, 1),
         (PushedAuthorizationRequest, {"application__id__exact": "2"}, 0),
-        (AccessTokenDetails, {"resource_server__id__exact": "1"}, 1),
-        (RefreshTokenDetails, {"resource_server__id__exact": "1"}, 1),
-        (Consent, {"user__id__exact": "1"}, 1),
-        (Consent, {"application__id__exact": "1"}, 1),
-        (Consent, {"resource_server__id__exact": "1"}, 1),
-        (Consent, {"detail_type": "money_transfer"}, 1),
-        (Consent, {"detail_type": "account_information"}, 0),
-        (Consent, {"state": "live"}, 1),
-        (Consent, {"state": "revoked"}, 0),
-        (Consent, {"state": "expired"}, 0),
-        (Consent, {"reusable__exact": "0"}, 1),
+        (IssuedAccessToken, {"resource_server__id__exact": "1"}, 1),
+        (IssuedRefreshToken, {"grant__resource_server__id__exact": "1"}, 1),
+        (AuthorizationGrant, {"user__id__exact": "1"}, 1),
+        (AuthorizationGrant, {"application__id__exact": "1"}, 1),
+        (AuthorizationGrant, {"resource_server__id__exact": "1"}, 1),
+        (AuthorizationGrant, {"detail_type": "money_transfer"}, 1),
+        (AuthorizationGrant, {"detail_type": "account_information"}, 0),
+        (AuthorizationGrant, {"status": "live"}, 1),
+        (AuthorizationGrant, {"status": "revoked"}, 0),
+        (AuthorizationGrant, {"status": "expired"}, 0),
+        (AuthorizationGrant, {"reusable__exact": "0"}, 1),
     ],
     ids=lambda v: (
         v.__name__
@@ -346,7 +346,7 @@ def test_add_page_renders(staff, model):
 
 @pytest.mark.parametrize(
     "model",
-    [PushedAuthorizationRequest, AccessTokenDetails, RefreshTokenDetails, Consent],
+    [PushedAuthorizationRequest, IssuedAccessToken, IssuedRefreshToken, AuthorizationGrant],
     ids=lambda m: m.__name__,
 )
 def test_add_is_denied_for_records(staff, model):
@@ -590,7 +590,7 @@ def secrets_of(tokens: dict) -> list[str]:
     return [tokens["access_token"], tokens["refresh_token"], access.token, refresh.token]
 
 
-@pytest.mark.parametrize("model", [AccessTokenDetails, RefreshTokenDetails], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("model", [IssuedAccessToken, IssuedRefreshToken], ids=lambda m: m.__name__)
 def test_token_details_pages_never_show_tokens(staff, tokens, model):
     record = model.objects.get()
     pages = {
@@ -611,15 +611,15 @@ def test_token_details_pages_never_show_tokens(staff, tokens, model):
 
 
 def test_access_token_details_columns(staff, tokens):
-    html = staff.get(url(AccessTokenDetails, "changelist")).content.decode()
+    html = staff.get(url(IssuedAccessToken, "changelist")).content.decode()
     assert "alice" in html
     assert "Demo Bank App" in html
-    html = staff.get(url(AccessTokenDetails, "change", AccessTokenDetails.objects.get().pk)).content.decode()
+    html = staff.get(url(IssuedAccessToken, "change", IssuedAccessToken.objects.get().pk)).content.decode()
     assert "Hanna Herwitz" in html
     assert "Payments API" in html
 
 
-@pytest.mark.parametrize("model", [AccessTokenDetails, RefreshTokenDetails], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("model", [IssuedAccessToken, IssuedRefreshToken], ids=lambda m: m.__name__)
 def test_token_details_are_read_only(staff, tokens, model):
     record = model.objects.get()
     response = staff.post(url(model, "change", record.pk), {"authorization_details": "[]"})

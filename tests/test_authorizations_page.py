@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from oauth2_provider.models import Application
 
-from rar_provider.models import Consent, ResourceServer
+from rar_provider.models import AuthorizationGrant, ResourceServer
 from rar_provider.views.authorizations import PAGE_SIZE
 
 from .conftest import MONEY_TRANSFER, approve, exchange, pushed_request_uri, redirect_params
@@ -23,7 +23,7 @@ URL = "/oauth/authorizations/"
 ACCOUNT_INFORMATION = {"type": "account_information", "actions": ["list_accounts"]}
 
 
-def make_consents(user, count: int, **fields) -> list[Consent]:
+def make_consents(user, count: int, **fields) -> list[AuthorizationGrant]:
     """``count`` consents of alice for the demo client and API, one minute apart, oldest first."""
     api = ResourceServer.objects.get(identifier="urn:demo:payments")
     client = Application.objects.get(client_id="demo-client")
@@ -31,7 +31,7 @@ def make_consents(user, count: int, **fields) -> list[Consent]:
     made = []
     for number in range(count):
         details = [MONEY_TRANSFER] if number % 2 else [ACCOUNT_INFORMATION]
-        consent = Consent(
+        consent = AuthorizationGrant(
             user=user,
             application=client,
             resource_server=api,
@@ -43,7 +43,7 @@ def make_consents(user, count: int, **fields) -> list[Consent]:
         made.append(consent)
     # created is auto_now_add: spread the rows in time afterwards, oldest first.
     for number, consent in enumerate(made):
-        Consent.objects.filter(pk=consent.pk).update(created=start + timedelta(minutes=number))
+        AuthorizationGrant.objects.filter(pk=consent.pk).update(created=start + timedelta(minutes=number))
     return made
 
 
@@ -69,8 +69,8 @@ def test_paginated_newest_first(alice_client, alice):
 def test_filters_by_state(alice_client, alice):
     active, revoked, expired = make_consents(alice, 3)
     used = make_consents(alice, 1, reusable=False, used=timezone.now())[0]
-    Consent.objects.filter(pk=revoked.pk).update(revoked=timezone.now())
-    Consent.objects.filter(pk=expired.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    AuthorizationGrant.objects.filter(pk=revoked.pk).update(revoked=timezone.now())
+    AuthorizationGrant.objects.filter(pk=expired.pk).update(expires=timezone.now() - timedelta(seconds=1))
 
     def shown(state):
         return [(e.consent.pk, e.state) for e in alice_client.get(URL, {"state": state}).context["entries"]]

@@ -22,7 +22,7 @@ import pytest
 from oauth2_provider.models import AccessToken, Application
 
 from demo_site import client as demo_client
-from rar_provider.models import Consent
+from rar_provider.models import AuthorizationGrant
 
 from .conftest import MONEY_TRANSFER, ROOT, SCREENSHOTS, SCREENSHOTS_TAKEN
 
@@ -180,7 +180,7 @@ def test_untick_one_entry_yields_a_token_with_the_other(site, browser, request):
     reply = demo_client.exchange_code(code_on_callback(browser), verifier)
     assert reply.status == 200, reply.body
     assert reply.body["authorization_details"] == [MONEY_TRANSFER]
-    assert Consent.objects.get().authorization_details == [MONEY_TRANSFER]
+    assert AuthorizationGrant.objects.get().authorization_details == [MONEY_TRANSFER]
 
 
 def test_script_in_a_detail_is_shown_as_text(site, browser, request):

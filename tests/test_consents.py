@@ -11,8 +11,8 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from rar_provider import consents, signals
-from rar_provider.models import Consent, ConsentIssue, ResourceServer
+from rar_provider import signals
+from rar_provider.models import AuthorizationGrant, GrantState, IssuedAccessToken, ResourceServer
 
 from .conftest import (
     AUTHORIZE_URL,
@@ -88,7 +88,7 @@ def test_untick_one_entry_code_and_tokens_carry_the_rest(alice_client, alice):
     response = decide(alice_client, page, 1)
     body = tokens_for(alice_client, response)
     assert body["authorization_details"] == [ACCOUNT_INFORMATION]
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     assert consent.authorization_details == [ACCOUNT_INFORMATION]
     assert consent.user == alice and consent.application.client_id == "demo-client"
 
@@ -111,7 +111,7 @@ def test_approving_nothing_is_access_denied(alice_client):
     params = redirect_params(decide(alice_client, page))
     assert params["error"] == "access_denied"
     assert params["error_description"] == "The user approved none of the requested authorization details."
-    assert not Grant.objects.exists() and not Consent.objects.exists()
+    assert not Grant.objects.exists() and not AuthorizationGrant.objects.exists()
 
 
 @pytest.mark.parametrize("value", ["2", "-1", "x", "0.5", "", "²", "١"])
@@ -129,7 +129,7 @@ def test_approved_index_must_name_an_entry(alice_client, value):
     assert response.status_code == 400
     assert response.context["error"] == "invalid_request"
     assert "approve_detail must name entries 0 to 1" in response.context["error_description"]
-    assert not Grant.objects.exists() and not Consent.objects.exists()
+    assert not Grant.objects.exists() and not AuthorizationGrant.objects.exists()
 
 
 def test_no_checkboxes_when_the_api_does_not_allow_it(alice_client, payments):
@@ -178,7 +178,7 @@ def test_details_granted_signal_carries_the_approved_subset(alice_client):
 def test_consent_is_stored_with_everything(alice_client, alice, payments):
     before = timezone.now()
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER], scope="profile"))
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     assert (consent.user, consent.application.client_id, consent.resource_server) == (
         alice,
         "demo-client",
@@ -197,8 +197,8 @@ def test_transactional_api_always_asks_again(alice_client):
         page = consent_page(alice_client, [MONEY_TRANSFER])
         assert page.status_code == 200
         redirect_params(decide(alice_client, page, choose=False))
-    assert Consent.objects.count() == 2
-    assert not Consent.objects.filter(reusable=True).exists()
+    assert AuthorizationGrant.objects.count() == 2
+    assert not AuthorizationGrant.objects.filter(reusable=True).exists()
 
 
 def test_standard_api_reuses_a_covering_consent(alice_client, standard):
@@ -206,7 +206,7 @@ def test_standard_api_reuses_a_covering_consent(alice_client, standard):
         alice_client,
         approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER, ACCOUNT_INFORMATION])),
     )
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     assert consent.reusable
     # The same request again: no consent page, a code straight away.
     again = alice_client.get(
@@ -219,11 +219,9 @@ def test_standard_api_reuses_a_covering_consent(alice_client, standard):
     narrower = {**ACCOUNT_INFORMATION, "actions": ["list_accounts"]}
     page = alice_client.get(AUTHORIZE_URL, authorize_query(pushed_request_uri(alice_client, [narrower])))
     assert tokens_for(alice_client, page)["authorization_details"] == [narrower]
-    assert Consent.objects.count() == 1
-    assert (
-        ConsentIssue.objects.filter(consent=consent, grant__isnull=True, access_token__isnull=False).count()
-        == 3
-    )
+    assert AuthorizationGrant.objects.count() == 1
+    # Every token was issued under the one grant, with the same grant_id (reuse is the same grant).
+    assert IssuedAccessToken.objects.filter(grant=consent).count() == 3
 
 
 @pytest.mark.parametrize(
@@ -270,7 +268,7 @@ def test_reuse_compares_like_narrowing_with_type_comparators(alice_client, stand
 
 def test_expired_or_revoked_consent_is_not_reused(alice_client, standard):
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     consent.expires = timezone.now() - timedelta(seconds=1)
     consent.save()
     assert consent_page(alice_client, [MONEY_TRANSFER]).status_code == 200
@@ -313,7 +311,7 @@ def test_no_consent_is_left_when_the_code_cannot_be_issued(alice_client, monkeyp
     monkeypatch.setattr(consents, "link_code", broken)
     params = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))
     assert params["error"] == "server_error"
-    assert not Consent.objects.exists() and not Grant.objects.exists()
+    assert not AuthorizationGrant.objects.exists() and not Grant.objects.exists()
 
 
 # -- codes and tokens are linked; revoking revokes them --------------------------------------------------
@@ -329,7 +327,7 @@ def test_tokens_and_refreshed_tokens_are_linked_to_the_consent(alice_client):
     body = tokens_for(alice_client, approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))
     refreshed = refresh(alice_client, body["refresh_token"])
     assert refreshed.status_code == 200, refreshed.content
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     issued = consent.issued.all()
     # Rotation deleted the first access token (and its link); the new one is linked.
     assert AccessToken.objects.count() == 1
@@ -350,11 +348,11 @@ def test_authorizations_page_lists_and_revokes(alice_client, standard):
     html = page.content.decode()
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     shown = [(e.consent.pk, e.state) for e in page.context["entries"]]
-    assert shown == [(Consent.objects.get().pk, "active")]
+    assert shown == [(AuthorizationGrant.objects.get().pk, "active")]
     # Rendered with the same partial as the consent page.
     assert "rar_provider/details/money_transfer.html" in [t.name for t in page.templates]
     assert "2,500.00 USD" in html and "Hanna Herwitz" in html and "Demo Bank App" in html
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     response = alice_client.post(f"/oauth/authorizations/{consent.pk}/revoke")
     assert response.status_code == 302 and response["Location"] == AUTHORIZATIONS_URL
     consent.refresh_from_db()
@@ -371,7 +369,7 @@ def test_authorizations_page_lists_and_revokes(alice_client, standard):
 
 def test_revoke_deletes_an_unused_code(alice_client):
     code = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))["code"]
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     alice_client.post(f"/oauth/authorizations/{consent.pk}/revoke")
     assert not Grant.objects.exists()
     assert exchange(alice_client, code).json()["error"] == "invalid_grant"
@@ -379,7 +377,7 @@ def test_revoke_deletes_an_unused_code(alice_client):
 
 def test_revoke_sends_a_signal_once(alice_client):
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     seen = []
 
     def listener(sender, consent, request, **kwargs):
@@ -396,13 +394,13 @@ def test_revoke_sends_a_signal_once(alice_client):
 
 def test_revoked_standard_consent_is_no_longer_reused(alice_client, standard):
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
-    alice_client.post(f"/oauth/authorizations/{Consent.objects.get().pk}/revoke")
+    alice_client.post(f"/oauth/authorizations/{AuthorizationGrant.objects.get().pk}/revoke")
     assert consent_page(alice_client, [MONEY_TRANSFER]).status_code == 200
 
 
 def test_cannot_revoke_someone_elses(alice_client, django_user_model):
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     bob = Client()
     bob.force_login(django_user_model.objects.create_user("bob", password="bob-password-1"))
     assert bob.post(f"/oauth/authorizations/{consent.pk}/revoke").status_code == 404
@@ -428,7 +426,7 @@ def test_authorizations_page_empty(alice_client):
 def test_transactional_consent_is_active_until_its_code_is_used_then_used(alice_client):
     """Example 10: a one-time transfer already executed reads "Used", with no Revoke, not "Active"."""
     code = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))["code"]
-    pk = Consent.objects.get().pk
+    pk = AuthorizationGrant.objects.get().pk
     assert states(alice_client) == [(pk, "active")]  # the code is not exchanged yet
     Grant.objects.update(expires=timezone.now() - timedelta(seconds=1))
     assert states(alice_client) == [(pk, "expired")]  # the code expired unused
@@ -443,9 +441,9 @@ def test_transactional_consent_is_active_until_its_code_is_used_then_used(alice_
 
 def test_standard_consent_is_active_while_unexpired_or_its_tokens_live(alice_client, standard):
     body = tokens_for(alice_client, approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))
-    pk = Consent.objects.get().pk
+    pk = AuthorizationGrant.objects.get().pk
     assert states(alice_client) == [(pk, "active")]
-    Consent.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    AuthorizationGrant.objects.update(expires=timezone.now() - timedelta(seconds=1))
     assert states(alice_client) == [(pk, "active")]  # expired, but its refresh token still works
     RefreshToken.objects.get().revoke()
     assert states(alice_client) == [(pk, "expired")]
@@ -467,15 +465,15 @@ def test_admin_filters_by_user_shows_grants_and_revokes_in_bulk(alice_client, dj
     changelist = reverse("admin:rar_provider_consent_changelist")
     only_bob = staff.get(changelist, {"user__id__exact": bob_user.pk})
     assert [c.user.username for c in only_bob.context["cl"].result_list] == ["bob"]
-    alices = Consent.objects.get(user__username="alice")
+    alices = AuthorizationGrant.objects.get(user__username="alice")
     detail = staff.get(reverse("admin:rar_provider_consent_change", args=[alices.pk])).content.decode()
     assert "Codes and tokens issued under this consent" in detail
     assert "access token" in detail and "refresh token" in detail
     assert alice_tokens["access_token"] not in detail and alice_tokens["refresh_token"] not in detail
     response = staff.post(changelist, {"action": "revoke_selected", "_selected_action": [alices.pk]})
     assert response.status_code == 302
-    assert Consent.objects.get(user__username="alice").revoked is not None
-    assert Consent.objects.get(user__username="bob").revoked is None
+    assert AuthorizationGrant.objects.get(user__username="alice").revoked is not None
+    assert AuthorizationGrant.objects.get(user__username="bob").revoked is None
     assert list(AccessToken.objects.values_list("user__username", flat=True)) == ["bob"]
     revoked_filter = staff.get(changelist, {"state": "revoked"})
     assert [c.user.username for c in revoked_filter.context["cl"].result_list] == ["alice"]

@@ -12,12 +12,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from rar_provider.models import (
-    AccessTokenDetails,
+    IssuedAccessToken,
     AuthorizationDetailType,
-    CodeDetails,
-    Consent,
+    IssuedCode,
+    AuthorizationGrant,
     PushedAuthorizationRequest,
-    RefreshTokenDetails,
+    IssuedRefreshToken,
     ResourceServer,
 )
 
@@ -88,13 +88,13 @@ def test_details_keep_their_members_order_everywhere(alice_client, widget_types)
     assert_rendered_in_order(page.content.decode())
     decision = {"transaction": consent_transaction(page), "decision": "allow"}
     decided = alice_client.post(AUTHORIZE_URL, decision)
-    assert_same_order(CodeDetails.objects.get().authorization_details)
-    assert_same_order(Consent.objects.get().authorization_details)
+    assert_same_order(IssuedCode.objects.get().authorization_details)
+    assert_same_order(AuthorizationGrant.objects.get().authorization_details)
 
     body = exchange(alice_client, redirect_params(decided)["code"]).json()
     assert_same_order(body["authorization_details"])
     assert_same_order(claims_of(body["access_token"])["authorization_details"])
-    assert_same_order(AccessTokenDetails.objects.get().authorization_details)
+    assert_same_order(IssuedAccessToken.objects.get().authorization_details)
     assert_same_order(introspect(alice_client, body["access_token"]).json()["authorization_details"])
     refresh_data = introspect(
         alice_client, body["refresh_token"], auth=CONFIDENTIAL, token_type_hint="refresh_token"
@@ -106,7 +106,7 @@ def test_details_keep_their_members_order_everywhere(alice_client, widget_types)
     assert_same_order(claims_of(refreshed["access_token"])["authorization_details"])
     assert all(
         member_order(row.authorization_details) == member_order(SENT)
-        for row in RefreshTokenDetails.objects.all()
+        for row in IssuedRefreshToken.objects.all()
     )
 
     assert_rendered_in_order(alice_client.get("/oauth/authorizations/").content.decode())
@@ -136,10 +136,10 @@ def test_the_json_schema_keeps_its_order_in_admin(client, django_user_model):
 @pytest.mark.django_db
 def test_json_path_lookups_are_refused_not_run_on_text():
     with pytest.raises(FieldError):
-        list(Consent.objects.filter(authorization_details__0__type="widget_order"))
+        list(AuthorizationGrant.objects.filter(authorization_details__0__type="widget_order"))
     with pytest.raises(FieldError):
-        list(Consent.objects.filter(authorization_details__contains=[{"type": "widget_order"}]))
-    assert list(Consent.objects.filter(authorization_details=SENT)) == []
+        list(AuthorizationGrant.objects.filter(authorization_details__contains=[{"type": "widget_order"}]))
+    assert list(AuthorizationGrant.objects.filter(authorization_details=SENT)) == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -181,5 +181,5 @@ def test_every_stored_json_of_the_app_and_the_demo_keeps_its_order():
         if isinstance(field, models.JSONField)
     ]
     assert [name for name, ordered in json_fields if not ordered] == []
-    assert "rar_provider.Consent.authorization_details" in dict(json_fields)
+    assert "rar_provider.AuthorizationGrant.authorization_details" in dict(json_fields)
     assert "payments.Transfer.authorization_detail" in dict(json_fields)

@@ -253,12 +253,12 @@ def test_emitting_events_adds_no_sql_query(client, alice):
 def test_consent_revoked_client_credentials_and_rate_limited_are_events(alice_client, alice, settings):
     import json
 
-    from rar_provider.models import Consent
+    from rar_provider.models import AuthorizationGrant
 
     from .conftest import basic
 
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     detail = {
         "type": "account_information",
         "actions": ["read_balances"],

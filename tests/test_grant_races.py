@@ -112,7 +112,7 @@ def test_revoke_racing_a_refresh_leaves_nothing_live_and_no_500(live_server, loa
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from rar_provider.models import Consent
+    from rar_provider.models import AuthorizationGrant
 
     alice = User.objects.get(username="alice")
     base = live_server.url
@@ -120,7 +120,7 @@ def test_revoke_racing_a_refresh_leaves_nothing_live_and_no_500(live_server, loa
         browser = Client()
         browser.force_login(alice)
         tokens = exchange(base, issue_code(browser)).json()
-        consent = Consent.objects.filter(user=alice, revoked__isnull=True).latest("created")
+        consent = AuthorizationGrant.objects.filter(user=alice, revoked__isnull=True).latest("created")
         together = threading.Barrier(2)
         results = {}
 
@@ -149,7 +149,7 @@ def test_revoke_racing_a_refresh_leaves_nothing_live_and_no_500(live_server, loa
         assert results["revoke"] in (302, 303), results
         refreshed = results["refresh"]
         assert refreshed.status_code in (200, 400), refreshed.content
-        assert Consent.objects.get(pk=consent.pk).revoked is not None
+        assert AuthorizationGrant.objects.get(pk=consent.pk).revoked is not None
         assert introspect(base, tokens["access_token"]) == {"active": False}
         if refreshed.status_code == 200:  # the refresh went first: what it issued is revoked too
             new = refreshed.json()

@@ -13,7 +13,7 @@ from oauth2_provider.models import Grant
 
 from demo_site.hooks import STEP_UP_SESSION_KEY
 from rar_provider.hooks import Allow, Refuse, StepUp
-from rar_provider.models import Consent, PushedAuthorizationRequest
+from rar_provider.models import AuthorizationGrant, PushedAuthorizationRequest
 
 from .conftest import (
     AUTHORIZE_URL,
@@ -138,7 +138,7 @@ def test_refuse_on_the_decision_post(alice_client):
             AUTHORIZE_URL, {"transaction": consent_transaction(page), "decision": "allow"}
         )
     assert redirect_params(response)["error"] == "access_denied"
-    assert not Grant.objects.exists() and not Consent.objects.exists()
+    assert not Grant.objects.exists() and not AuthorizationGrant.objects.exists()
 
 
 # -- the demo's step-up ----------------------------------------------------------------------------------

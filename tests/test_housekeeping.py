@@ -21,7 +21,7 @@ from django.utils import timezone
 from oauth2_provider.models import Application, RefreshToken
 
 from rar_provider.housekeeping import delete_in_batches, prune
-from rar_provider.models import CodeRedemption, Consent, PushedAuthorizationRequest
+from rar_provider.models import CodeRedemption, AuthorizationGrant, PushedAuthorizationRequest
 
 from .conftest import (
     AUTHORIZE_URL,
@@ -77,7 +77,7 @@ def run_flows(client, flows: int = 4) -> dict:
     assert exchange(client, code).status_code == 200
     assert exchange(client, code).json()["error"] == "invalid_grant"  # replayed: its tokens are revoked
     exchange(client, redirect_params(approve(client, pushed_request_uri(client)))["code"])
-    client.post(f"{AUTHORIZATIONS_URL}{Consent.objects.order_by('-pk').first().pk}/revoke")
+    client.post(f"{AUTHORIZATIONS_URL}{AuthorizationGrant.objects.order_by('-pk').first().pk}/revoke")
     response = client_credentials(client, authorization_details=json.dumps([ACCOUNT_INFORMATION]))
     assert response.status_code == 200, response.content
     return last
@@ -89,14 +89,15 @@ def test_prune_returns_every_table_to_its_baseline(alice_client, idle_refresh_ex
     last = run_flows(alice_client)
     grown = row_counts()
     assert all(
-        grown[label] > baseline[label] for label in ("rar_provider.Consent", "oauth2_provider.RefreshToken")
+        grown[label] > baseline[label]
+        for label in ("rar_provider.AuthorizationGrant", "oauth2_provider.RefreshToken")
     )
 
     # Now: nothing live is touched; the last refresh token and its access token still work.
     prune()
     assert introspect(alice_client, last["access_token"]).json()["active"] is True
     assert refresh(alice_client, last["refresh_token"]).status_code == 200
-    assert Consent.objects.count() == grown["rar_provider.Consent"]
+    assert AuthorizationGrant.objects.count() == grown["rar_provider.AuthorizationGrant"]
 
     result = prune(now=timezone.now() + LATER)
     assert row_counts() == baseline
@@ -131,21 +132,21 @@ def test_reuse_protection_keeps_a_revoked_token_while_its_family_lives(alice_cli
 def test_ended_consent_is_kept_for_the_retention_period_then_deleted(alice_client, settings):
     settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "CONSENT_RETENTION": 10 * 24 * 3600}
     full_flow(alice_client)
-    consent = Consent.objects.get()
+    consent = AuthorizationGrant.objects.get()
     alice_client.post(f"{AUTHORIZATIONS_URL}{consent.pk}/revoke")
     prune(now=timezone.now() + 9 * DAY)
     listed = alice_client.get(AUTHORIZATIONS_URL).context["entries"]
     # Still in the user's list, as revoked.
     assert [(entry.consent.pk, entry.state) for entry in listed] == [(consent.pk, "revoked")]
     prune(now=timezone.now() + 11 * DAY)
-    assert not Consent.objects.exists()
+    assert not AuthorizationGrant.objects.exists()
 
 
 @pytest.mark.django_db
 def test_expired_consent_stays_while_a_token_issued_under_it_lives(alice_client):
     full_flow(alice_client)  # DOT's default: an unused refresh token never ends
     prune(now=timezone.now() + LATER)
-    assert Consent.objects.count() == 1
+    assert AuthorizationGrant.objects.count() == 1
     assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1
 
 
@@ -259,7 +260,7 @@ def test_every_hot_path_lookup_has_an_index(alice_client):
         introspect(alice_client, refreshed["refresh_token"], token_type_hint="refresh_token")
         assert exchange(alice_client, code).json()["error"] == "invalid_grant"  # a replay
         alice_client.get(AUTHORIZATIONS_URL)
-        alice_client.post(f"{AUTHORIZATIONS_URL}{Consent.objects.get().pk}/revoke")
+        alice_client.post(f"{AUTHORIZATIONS_URL}{AuthorizationGrant.objects.get().pk}/revoke")
     housekeeping = CaptureQueriesContext(connection)
     with housekeeping:
         prune(now=timezone.now() + LATER)

@@ -16,7 +16,7 @@ from rar_provider.models import (
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
-    Consent,
+    AuthorizationGrant,
     PushedAuthorizationRequest,
     ResourceServer,
 )
@@ -152,8 +152,10 @@ def test_example_3_deleting_an_api_in_admin_ends_everything_issued_under_it(
     assert authorize.status_code in (302, 400) and "code=" not in authorize.get("Location", "")
     assert PushedAuthorizationRequest.objects.get(consumed_at__isnull=True).is_expired
     # Its consents are not active, and the user's list still names the API.
-    assert set(Consent.objects.filter(api_name="Payments API").values_list("revoked", flat=True)) != {None}
-    assert not Consent.objects.filter(api_name="Payments API", revoked__isnull=True).exists()
+    assert set(
+        AuthorizationGrant.objects.filter(api_name="Payments API").values_list("revoked", flat=True)
+    ) != {None}
+    assert not AuthorizationGrant.objects.filter(api_name="Payments API", revoked__isnull=True).exists()
     listing = alice_client.get(AUTHORIZATIONS_URL)
     states = {(e.api_name, e.state) for e in listing.context["entries"]}
     assert states == {("Payments API", "revoked"), ("Notes API", "active")}
@@ -184,7 +186,7 @@ def test_deleting_a_type_ends_what_carries_it_and_keeps_the_rest(alice_client, s
     assert exchange(alice_client, both_code).json()["error"] == "invalid_grant"
     assert introspect(alice_client, information["access_token"])["active"] is True
     assert refresh(alice_client, information["refresh_token"]).status_code == 200
-    revoked = Consent.objects.filter(revoked__isnull=False)
+    revoked = AuthorizationGrant.objects.filter(revoked__isnull=False)
     assert sorted(c.types.split() for c in revoked) == [
         ["account_information", "money_transfer"],
         ["money_transfer"],
@@ -298,7 +300,7 @@ def test_disabling_a_user_in_admin_ends_everything_issued_to_them(alice_client, 
     assert_ended(alice_client, granted)
     assert_ended(alice_client, elsewhere)
     assert exchange(alice_client, code).json()["error"] == "invalid_grant"
-    assert not Consent.objects.filter(user=alice, revoked__isnull=True).exists()
+    assert not AuthorizationGrant.objects.filter(user=alice, revoked__isnull=True).exists()
     # The client's own token is not hers: it stays.
     assert introspect(alice_client, machine, auth=SERVICE)["active"] is True
 
@@ -315,7 +317,7 @@ def test_deleting_a_user_or_a_client_takes_their_grants_with_them(alice_client, 
     alice.delete()
     assert introspect(staff, granted["access_token"]) == {"active": False}
     assert refresh(staff, granted["refresh_token"]).json()["error"] == "invalid_grant"
-    assert not Consent.objects.exists() and not Grant.objects.exists()
+    assert not AuthorizationGrant.objects.exists() and not Grant.objects.exists()
     Application.objects.get(client_id="demo-service").delete()
     answer = post_form(staff, "/oauth/introspect", {"token": machine}, **CONFIDENTIAL)
     assert answer.json() == {"active": False}

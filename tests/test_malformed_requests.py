@@ -11,7 +11,7 @@ import base64
 import pytest
 from oauth2_provider.models import AccessToken, Grant
 
-from rar_provider.models import ConsentDecision, PushedAuthorizationRequest
+from rar_provider.models import AuthorizationGrant, PushedAuthorizationRequest
 
 from .conftest import CONFIDENTIAL, FORM, PAR_URL, TOKEN_URL
 from .strict_helpers import INTROSPECT_URL, REVOKE_URL, SERVICE, assert_oauth_json_error
@@ -100,7 +100,7 @@ def assert_nothing_stored():
     assert not PushedAuthorizationRequest.objects.exists()
     assert not Grant.objects.exists()
     assert not AccessToken.objects.exists()
-    assert not ConsentDecision.objects.exists()
+    assert not AuthorizationGrant.objects.exists()
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)

@@ -20,7 +20,7 @@ from django.test import Client
 
 from demo_site.payments.models import Transfer
 from rar_provider import access_tokens, keys
-from rar_provider.models import AuthorizationDetailType, Consent
+from rar_provider.models import AuthorizationDetailType, AuthorizationGrant
 
 from .conftest import ISSUER, MONEY_TRANSFER, REDIRECT_URI, approve, pushed_request_uri, redirect_params
 from .test_demo_api import APPROVED
@@ -102,7 +102,9 @@ def test_example_narrowed_then_whole_executes_each_entry_once(live_server, brows
 
 
 def revoke_in_your_authorizations(base, browser, tokens, code):
-    consent = Consent.objects.filter(user__username="alice", revoked__isnull=True).latest("created")
+    consent = AuthorizationGrant.objects.filter(user__username="alice", revoked__isnull=True).latest(
+        "created"
+    )
     assert browser.post(f"/oauth/authorizations/{consent.pk}/revoke").status_code in (302, 303)
 
 

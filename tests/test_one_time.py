@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
-from rar_provider.models import ConsentDecision
+from rar_provider.models import AuthorizationGrant, GrantState
 
 from .conftest import (
     AUTHORIZE_URL,
@@ -63,7 +63,9 @@ def test_a_consent_page_is_decided_once_without_par(alice_client, first, second)
     assert "already answered" in replay["error_description"]
     assert "code" not in replay
     assert Grant.objects.count() == (1 if first == "allow" else 0)
-    assert ConsentDecision.objects.count() == 1
+    # One page, one grant, decided once.
+    decided_grant = AuthorizationGrant.objects.get()
+    assert decided_grant.state == (GrantState.CODE_ISSUED if first == "allow" else GrantState.DENIED)
 
 
 def test_a_reload_before_deciding_still_works(alice_client):
@@ -118,7 +120,7 @@ def test_a_revoked_refresh_token_sent_again_revokes_the_family(alice_client):
     assert introspect(alice_client, second["access_token"]).json() == {"active": False}
 
 
-def test_clear_expired_deletes_decisions_past_the_consent_window(alice_client):
+def test_clear_expired_deletes_undecided_and_denied_grants_past_the_consent_window(alice_client):
     from datetime import timedelta
     from io import StringIO
 
@@ -127,6 +129,9 @@ def test_clear_expired_deletes_decisions_past_the_consent_window(alice_client):
 
     transaction = consent_transaction(front_channel_page(alice_client))
     alice_client.post(AUTHORIZE_URL, {"transaction": transaction, "decision": "deny"})
-    ConsentDecision.objects.create(decision_hash="0" * 64, decided_at=timezone.now() - timedelta(days=1))
+    consent_transaction(front_channel_page(alice_client))  # a page left open: a pending grant
+    assert sorted(AuthorizationGrant.objects.values_list("state", flat=True)) == ["denied", "pending"]
+    AuthorizationGrant.objects.update(created=timezone.now() - timedelta(days=1))
+    consent_transaction(front_channel_page(alice_client))  # a fresh page: its grant stays
     call_command("rar_clear_expired", stdout=StringIO())
-    assert ConsentDecision.objects.count() == 1  # the fresh one stays: its page could still be posted
+    assert list(AuthorizationGrant.objects.values_list("state", flat=True)) == ["pending"]

@@ -9,12 +9,12 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.models import (
     AccessPolicy,
-    AccessTokenDetails,
+    IssuedAccessToken,
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
     PushedAuthorizationRequest,
-    RefreshTokenDetails,
+    IssuedRefreshToken,
     ResourceServer,
 )
 
@@ -223,9 +223,9 @@ def test_rar_10_token_response_carries_details(alice_client):
     assert body["authorization_details"] == [MONEY_TRANSFER, ACCOUNT_INFORMATION]
     assert "scope" not in body  # details only: no scope was requested or granted
     token = AccessToken.objects.get()
-    assert token.rar_details.authorization_details == [MONEY_TRANSFER, ACCOUNT_INFORMATION]
-    assert token.rar_details.resource_server.identifier == "urn:demo:payments"
-    assert RefreshToken.objects.get().rar_details.authorization_details == [
+    assert token.rar_issued.authorization_details == [MONEY_TRANSFER, ACCOUNT_INFORMATION]
+    assert token.rar_issued.resource_server.identifier == "urn:demo:payments"
+    assert RefreshToken.objects.get().rar_issued.authorization_details == [
         MONEY_TRANSFER,
         ACCOUNT_INFORMATION,
     ]
@@ -245,11 +245,11 @@ def test_details_survive_a_refresh(alice_client):
     assert refreshed.status_code == 200, refreshed.content
     assert refreshed.json()["authorization_details"] == [MONEY_TRANSFER]
     # DOT deletes the old access token (and its details) and revokes the old refresh token.
-    new_access = AccessTokenDetails.objects.get()
+    new_access = IssuedAccessToken.objects.get()
     assert new_access.access_token.source_refresh_token.token == tokens["refresh_token"]
     new_refresh = RefreshToken.objects.get(revoked__isnull=True)
-    assert new_refresh.rar_details.authorization_details == [MONEY_TRANSFER]
-    assert RefreshTokenDetails.objects.count() == 2
+    assert new_refresh.rar_issued.authorization_details == [MONEY_TRANSFER]
+    assert IssuedRefreshToken.objects.count() == 2
 
 
 def test_code_exchange_with_pkce_public_client(alice_client):

@@ -77,9 +77,9 @@ def test_rar_11_token_request_narrows_to_a_subset(alice_client):
     body = response.json()
     assert body["authorization_details"] == [ACCOUNT_INFORMATION]
     assert claims_of(body["access_token"])["authorization_details"] == [ACCOUNT_INFORMATION]
-    assert AccessToken.objects.get().rar_details.authorization_details == [ACCOUNT_INFORMATION]
+    assert AccessToken.objects.get().rar_issued.authorization_details == [ACCOUNT_INFORMATION]
     # The grant is not shrunk: the refresh token keeps everything that was approved.
-    assert RefreshToken.objects.get().rar_details.authorization_details == [
+    assert RefreshToken.objects.get().rar_issued.authorization_details == [
         MONEY_TRANSFER,
         ACCOUNT_INFORMATION,
     ]
@@ -199,7 +199,7 @@ def test_rar_13_client_credentials_with_granted_type(client):
     assert claims["aud"] == "urn:demo:payments"
     stored = AccessToken.objects.get()
     assert stored.user is None
-    assert stored.rar_details.authorization_details == [ACCOUNT_INFORMATION]
+    assert stored.rar_issued.authorization_details == [ACCOUNT_INFORMATION]
 
 
 def test_rar_13_client_credentials_type_not_in_the_client_grant(client):
@@ -232,7 +232,7 @@ def test_rar_13_client_credentials_without_details_is_plain_oauth(client):
     body = response.json()
     assert "authorization_details" not in body
     assert body["scope"] == "introspection"
-    assert not hasattr(AccessToken.objects.get(), "rar_details")
+    assert not hasattr(AccessToken.objects.get(), "rar_issued")
 
 
 def test_rar_13_client_credentials_refused_for_an_authorization_code_client(client):

@@ -11,7 +11,7 @@ so a pushed request is validated exactly as a front-channel one would be.
 
 Each step reads the oauthlib ``Request``, raises an ``OAuth2Error`` whose
 description names what was wrong, or records what it learnt on the request
-with :mod:`.trusted` names.
+in its :class:`~.context.RequestContext`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ..errors import (
 )
 from ..form import RequestProblem
 from ..policy import choose_resource_server, client_requires_par, type_catalogue
-from . import trusted
+from .context import context_of, through_our_endpoints
 
 #: The authorization request's parameters (RFC 6749 §4.1.1, RFC 9126 §2.1): docs/protocol.md's table.
 AUTHORIZATION = parameters.Endpoint(
@@ -71,7 +71,7 @@ def check_single_valued(request) -> None:
 
 def check_redirect_uri_sent(request) -> None:
     """FAPI 2.0 §5.3.1.2 / RFC 9700 §2.1: ``redirect_uri`` is always sent, never defaulted."""
-    if trusted.trusted(request, "using_default_redirect_uri"):  # set by oauthlib, not by the client
+    if vars(request).get("using_default_redirect_uri"):  # set by oauthlib, not by the client
         raise oauthlib_errors.InvalidRequestFatalError(
             description="redirect_uri is required.", request=request
         )
@@ -115,9 +115,9 @@ def check_endpoint(request) -> None:
     DOT's own ``AuthorizationView`` (``oauth2_provider.urls``) or any other caller
     of the server classes shows scopes only; a request of theirs carrying
     ``authorization_details`` (or a ``request_uri``) is refused rather than
-    granted unseen. Our endpoints mark their requests (:func:`.trusted.through_our_endpoints`).
+    granted unseen. Our endpoints mark their requests (:func:`.context.through_our_endpoints`).
     """
-    if trusted.through_our_endpoints(request):
+    if through_our_endpoints(request):
         return
     for name in OUR_ENDPOINT_ONLY:
         if getattr(request, name, None) is not None:
@@ -130,7 +130,7 @@ def check_endpoint(request) -> None:
 
 def check_par_required(request) -> None:
     """RFC 9126 §5: a client (or server) that requires PAR refuses front-channel requests."""
-    if trusted.trusted(request, trusted.PUSHED):
+    if context_of(request).pushed:
         return
     if client_requires_par(request.client):
         raise InvalidRequestError(
@@ -185,30 +185,44 @@ def validate_details(details: list[dict], resource_server, client, *, on_behalf_
     return catalogue
 
 
+def _query_pairs(request) -> tuple:
+    return tuple(request.uri_query_params or ()) + tuple(getattr(request, "decoded_body", None) or ())
+
+
 def check_details_request(request, *, on_behalf_of_user: bool) -> None:
-    """Parse and validate ``authorization_details``, choose the API, record both on ``request``.
+    """Parse and validate ``authorization_details``, choose the API, record both in the context.
 
     The chosen API becomes the request's RFC 8707 resource, so DOT binds the
-    code and tokens to it (their ``resource``; ``aud`` in introspection).
+    code and tokens to it (their ``resource``; ``aud`` in introspection). oauthlib's second pass
+    over the same parameters (the code being issued) reuses the first pass's result.
     """
-    raw = getattr(request, "authorization_details", None)
-    try:
-        details = parse_authorization_details(raw, rar_settings.limits)
-        audience = getattr(request, "audience", None)
-        resources = requested_resources(request)
-        resource_server = (
-            choose_resource_server(audience, resources) if (details or audience or resources) else None
-        )
-        catalogue = (
-            validate_details(details, resource_server, request.client, on_behalf_of_user=on_behalf_of_user)
-            if details
-            else None
-        )
-    except AuthorizationDetailsProblem as problem:
-        _raise(problem, request)
-    trusted.record_details(request, details, resource_server, catalogue.types if catalogue else None)
-    if resource_server is not None:
-        request.resource = [resource_server.identifier]
+    context = context_of(request)
+    pairs = _query_pairs(request)
+    if context.validated_pairs is None or context.validated_pairs != pairs:
+        raw = getattr(request, "authorization_details", None)
+        try:
+            details = parse_authorization_details(raw, rar_settings.limits)
+            audience = getattr(request, "audience", None)
+            resources = requested_resources(request)
+            resource_server = (
+                choose_resource_server(audience, resources) if (details or audience or resources) else None
+            )
+            catalogue = (
+                validate_details(
+                    details, resource_server, request.client, on_behalf_of_user=on_behalf_of_user
+                )
+                if details
+                else None
+            )
+        except AuthorizationDetailsProblem as problem:
+            _raise(problem, request)
+        context.requested = details
+        context.validated_pairs = pairs
+        context.record(details, resource_server, catalogue.types if catalogue else None)
+    else:
+        context.record(context.requested, context.resource_server, context.detail_types)
+    if context.resource_server is not None:
+        request.resource = [context.resource_server.identifier]
 
 
 def check_authorization_details(request) -> None:
@@ -220,20 +234,14 @@ def check_authorization_details(request) -> None:
 def apply_user_approval(request) -> None:
     """RFC 9396 §3 (RAR-09): keep only the entries the user approved.
 
-    The consent view passes the approved indices (checked against the signed
-    request) as a trusted credential; the details themselves always come from
+    The consent view puts the approved indices (checked against the signed
+    request) in the context; the details themselves always come from
     the validated request, never from the form.
     """
-    approved = trusted.trusted(request, trusted.APPROVED)
-    if approved is None:
+    context = context_of(request)
+    if context.approved is None:
         return
-    details = trusted.trusted(request, trusted.DETAILS) or []
-    trusted.record_details(
-        request,
-        [details[index] for index in approved],
-        trusted.trusted(request, trusted.RESOURCE_SERVER),
-        trusted.trusted(request, trusted.DETAIL_TYPES),
-    )
+    context.details = [context.requested[index] for index in context.approved]
 
 
 #: Run right after oauthlib has checked client_id and redirect_uri, before any
@@ -267,8 +275,9 @@ def validate_authorization_request(request) -> dict[str, Any]:
     """oauthlib ``post_auth`` validator: run every step; add the result to the credentials."""
     for step in STEPS:
         step(request)
+    context = context_of(request)
     return {
-        "authorization_details": trusted.trusted(request, trusted.DETAILS) or [],
-        "resource_server": trusted.trusted(request, trusted.RESOURCE_SERVER),
-        "detail_types": trusted.trusted(request, trusted.DETAIL_TYPES) or {},
+        "authorization_details": context.details,
+        "resource_server": context.resource_server,
+        "detail_types": context.detail_types,
     }

@@ -22,7 +22,8 @@ from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.tokens import random_token_generator
 
-from . import pipeline, token_request, trusted
+from . import pipeline, token_request
+from .context import context_of
 from .token_generator import AccessTokenGenerator, AccessTokenLifetime
 
 AUTHORIZATION_GRANTS = (
@@ -77,8 +78,8 @@ class RARServerMixin:
     ):
         """As oauthlib's, plus ``pushed``: the request's parameters came from a PAR record.
 
-        ``pushed`` is set as an instance attribute, which a client parameter of
-        the same name cannot forge (see :mod:`.trusted`). rar_provider's endpoints
+        ``pushed`` is kept in the request's :class:`~.context.RequestContext`, which a client
+        parameter cannot forge (see :mod:`.context`). rar_provider's endpoints
         always pass it; a caller that does not (DOT's ``AuthorizationView``) is
         refused any request carrying ``authorization_details`` or ``request_uri``
         (:func:`.pipeline.check_endpoint`).
@@ -86,7 +87,7 @@ class RARServerMixin:
         request = Request(uri, http_method=http_method, body=body, headers=headers)
         request.scopes = utils.scope_to_list(request.scope)
         if pushed is not None:
-            setattr(request, trusted.PUSHED, pushed)
+            context_of(request).pushed = pushed
         handler = self.response_types.get(request.response_type, self.default_response_type_handler)
         return handler.validate_authorization_request(request)
 

@@ -13,7 +13,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from .. import access_tokens, keys
 from ..conf import rar_settings
 from ..models import AccessTokenFormat
-from . import trusted
+from .context import context_of
 
 
 def issuer_for(request) -> str:
@@ -40,7 +40,7 @@ def subject_for(request) -> str:
 
 
 def jwt_claims(request, resource_server) -> dict:
-    grant_id, entries = trusted.grant_of(request)
+    context = context_of(request)
     return access_tokens.build_claims(
         issuer=issuer_for(request),
         audience=resource_server.identifier,
@@ -48,10 +48,10 @@ def jwt_claims(request, resource_server) -> dict:
         client_id=request.client.client_id,
         expires_in=request.expires_in,
         scope=" ".join(request.scopes or []),
-        authorization_details=trusted.trusted(request, trusted.DETAILS) or [],
+        authorization_details=context.details,
         client_acts_for_itself=client_acts_for_itself(request),
-        grant_id=grant_id,
-        grant_entries=entries,
+        grant_id=context.grant_id,
+        grant_entries=context.entries(),
     )
 
 
@@ -69,7 +69,7 @@ class AccessTokenLifetime:
 
     def __call__(self, request) -> int:
         base = self.lifetime(request) if callable(self.lifetime) else (self.lifetime or 3600)
-        resource_server = trusted.trusted(request, trusted.RESOURCE_SERVER)
+        resource_server = context_of(request).resource_server
         if resource_server is not None and resource_server.issues_jwt:
             return min(int(base), rar_settings.JWT_ACCESS_TOKEN_LIFETIME)
         return int(base)
@@ -82,7 +82,7 @@ class AccessTokenGenerator:
         self.opaque = opaque
 
     def __call__(self, request, refresh_token: bool = False) -> str:
-        resource_server = trusted.trusted(request, trusted.RESOURCE_SERVER)
+        resource_server = context_of(request).resource_server
         if refresh_token or resource_server is None or not resource_server.issues_jwt:
             return self.opaque(request)
         try:

@@ -11,7 +11,8 @@ from ..conf import rar_settings
 from ..details import parse_authorization_details, uncovered_index
 from ..errors import AuthorizationDetailsProblem, InvalidAuthorizationDetailsError
 from ..policy import detail_comparators
-from . import pipeline, trusted
+from . import pipeline
+from .context import context_of
 
 
 def narrow(request) -> None:
@@ -24,7 +25,8 @@ def narrow(request) -> None:
     raw = getattr(request, "authorization_details", None)
     if raw is None:
         return
-    granted = trusted.trusted(request, trusted.DETAILS) or []
+    context = context_of(request)
+    granted = context.details
     try:
         requested = parse_authorization_details(raw, rar_settings.limits)
         if not requested:
@@ -39,13 +41,8 @@ def narrow(request) -> None:
             )
     except AuthorizationDetailsProblem as problem:
         raise InvalidAuthorizationDetailsError(description=problem.description, request=request) from problem
-    setattr(request, trusted.GRANTED, granted)
-    trusted.record_details(
-        request,
-        requested,
-        trusted.trusted(request, trusted.RESOURCE_SERVER),
-        trusted.trusted(request, trusted.DETAIL_TYPES),
-    )
+    context.granted = granted
+    context.details = requested
 
 
 def check_client_credentials(request) -> None:

@@ -8,42 +8,37 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from oauth2_provider.models import get_grant_model, get_refresh_token_model
+from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import consents, signals
-from ..grants import new_grant_id, only_one_time_entries
+from .. import signals
+from ..grants import lifecycle, only_one_time_entries
 from ..models import (
-    AccessTokenDetails,
     AccessTokenFormat,
-    CodeDetails,
     CodeRedemption,
-    Consent,
-    ConsentIssue,
-    RefreshTokenDetails,
+    IssuedAccessToken,
+    IssuedCode,
+    IssuedRefreshToken,
     sha256_hex,
 )
-from . import trusted
-
-
-def _granted(request) -> tuple[list[dict], object]:
-    return trusted.trusted(request, trusted.DETAILS) or [], trusted.trusted(request, trusted.RESOURCE_SERVER)
-
+from .context import context_of
 
 CODE_REPLAYED = "This authorization code was already used; the tokens issued with it are revoked."
 REFRESH_REPLAYED = (
     "This refresh token was already used or revoked; every token issued from the same grant is revoked."
 )
+GRANT_ENDED = "The authorization behind this {what} was revoked or has ended."
 
 
 def revoke_replayed_refresh_token(refresh_token: str, client) -> bool:
-    """RFC 9700 §4.14.2: a rotated (or revoked) refresh token sent again revokes its whole family.
+    """RFC 9700 §4.14.2: a rotated (or revoked) refresh token sent again revokes its whole grant.
 
-    DOT does this only with ``REFRESH_TOKEN_REUSE_PROTECTION`` (off by default); here it
-    always holds. Returns whether ``refresh_token`` was such a token of ``client``.
+    DOT does this only with ``REFRESH_TOKEN_REUSE_PROTECTION`` (off by default), for the token's
+    family; here it always holds, for everything issued under the token's grant (its family too).
+    Returns whether ``refresh_token`` was such a token of ``client``.
     """
     replayed = (
         get_refresh_token_model()
@@ -54,46 +49,16 @@ def revoke_replayed_refresh_token(refresh_token: str, client) -> bool:
     if replayed is None:
         return False
     get_refresh_token_model().revoke_family(replayed.token_family)
+    issued = IssuedRefreshToken.objects.filter(refresh_token=replayed).select_related("grant").first()
+    if issued is not None:
+        lifecycle.revoke(issued.grant)
     return True
 
 
-def lock_code(code: str, client) -> None:
-    """Lock the authorization code's row until the current transaction ends (no-op outside one).
-
-    The token endpoint runs a code exchange in one transaction
-    (:class:`rar_provider.views.token.TokenView`); on a database without row locks (SQLite) the
-    transaction itself serializes writers (``transaction_mode: IMMEDIATE``).
-    """
-    grants = get_grant_model().objects
-    if transaction.get_connection(router.db_for_write(get_grant_model())).in_atomic_block:
-        list(grants.select_for_update().filter(code=code, application=client).values_list("pk", flat=True))
-
-
-def lock_refresh_token(refresh_token: str) -> None:
-    """Lock the refresh token's consent, then the token, until the transaction ends (no-op outside one).
-
-    The lock order is the one revocation uses (:func:`rar_provider.consents.revoke_consent`:
-    consent, then its tokens), so a refresh racing a "Revoke" cannot deadlock with it. Whichever
-    locks the consent first goes first: a revocation that committed is seen by the refresh (the
-    token is revoked: ``invalid_grant``); a refresh that committed has linked its new tokens to the
-    consent, and the revocation, reading the links under the lock, revokes them too (TOK-09).
-    """
-    refresh_tokens = get_refresh_token_model().objects
-    if not transaction.get_connection(router.db_for_write(get_refresh_token_model())).in_atomic_block:
-        return
-    checksum = sha256_hex(refresh_token)
-    consent_id = (
-        ConsentIssue.objects.filter(refresh_token__token_checksum=checksum)
-        .values_list("consent_id", flat=True)
-        .first()
-    )
-    if consent_id is not None:
-        list(Consent.objects.select_for_update().filter(pk=consent_id).values_list("pk", flat=True))
-    list(refresh_tokens.select_for_update().filter(token_checksum=checksum).values_list("pk", flat=True))
-
-
 def revoke_redeemed(redemption: CodeRedemption) -> None:
-    """RFC 6749 §4.1.2: revoke every token issued from a code that is used again."""
+    """RFC 6749 §4.1.2: revoke every token issued from a code that is used again (its whole grant)."""
+    if redemption.grant is not None:
+        lifecycle.revoke(redemption.grant)
     if redemption.token_family:
         get_refresh_token_model().revoke_family(redemption.token_family)
     if redemption.access_token is not None:
@@ -126,42 +91,38 @@ class RARValidator(OAuth2Validator):
                 )
 
     def _create_authorization_code(self, request, code, expires=None):
-        grant = super()._create_authorization_code(request, code, expires)
-        consents.link_code(request, grant)
-        details, resource_server = _granted(request)
-        if details or resource_server is not None:
-            CodeDetails.objects.create(
-                grant=grant,
-                resource_server=resource_server,
-                authorization_details=details,
-                grant_identifier=new_grant_id(),
-            )
-        return grant
+        """RFC 6749 §4.1.2: the code is issued under the request's grant (``approved`` → ``code_issued``)."""
+        code_row = super()._create_authorization_code(request, code, expires)
+        grant = context_of(request).grant
+        if grant is not None:
+            IssuedCode.objects.create(code=code_row, grant=grant)
+            lifecycle.code_issued(grant)
+        return code_row
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        """RFC 6749 §4.1.3 / §10.5: the code is valid, and used once even by concurrent exchanges.
+        """RFC 6749 §4.1.3 / §10.5: the code is valid, its grant still usable, and the code is used
+        once even by concurrent exchanges.
 
-        Inside the token endpoint's transaction the code's row is locked first
-        (:func:`lock_code`): a second exchange of the same code waits for the first to commit,
-        then finds the code gone and its redemption recorded, so it revokes what the first one
-        was issued (RFC 6749 §4.1.2) and gets ``invalid_grant`` — never a half-read grant
-        (``Grant.DoesNotExist``, a 500).
+        Inside the token endpoint's transaction the code's grant is locked first, then the code
+        (:func:`rar_provider.grants.lifecycle.lock_for_code`): a second exchange of the same code
+        waits for the first to commit, then finds the code gone and its redemption recorded, so it
+        revokes the grant (RFC 6749 §4.1.2) and gets ``invalid_grant`` — never a half-read code
+        (``Grant.DoesNotExist``, a 500). A grant revoked meanwhile is ``invalid_grant`` too.
         """
-        lock_code(code, client)
+        grant = lifecycle.lock_for_code(code, client)
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if valid:
-            consents.remember_consent_of_code(request, code, client)
-            stored = (
-                CodeDetails.objects.select_related("resource_server")
-                .filter(grant__code=code, grant__application=client)
-                .first()
-            )
-            if stored is not None:
-                trusted.record_details(request, stored.authorization_details, stored.resource_server)
-                setattr(request, trusted.GRANT_ID, stored.grant_identifier)
+            if grant is not None:
+                if not grant.is_usable:
+                    raise oauthlib_errors.InvalidGrantError(
+                        description=GRANT_ENDED.format(what="code"), request=request
+                    )
+                context = context_of(request)
+                context.grant = grant
+                context.record(grant.authorization_details, grant.resource_server)
             return True
         redemption = (
-            CodeRedemption.objects.select_related("access_token")
+            CodeRedemption.objects.select_related("access_token", "grant")
             .filter(code_hash=sha256_hex(code), application=client)
             .first()
         )
@@ -196,73 +157,69 @@ class RARValidator(OAuth2Validator):
         )
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        """RFC 6749 §6: the refresh token is valid — read under lock, so a concurrent revocation of
-        its consent (or of the token) either comes first and is seen, or waits and then also revokes
-        what this refresh issues (:func:`lock_refresh_token`)."""
-        lock_refresh_token(refresh_token)
+        """RFC 6749 §6: the refresh token is valid and its grant usable — read under lock, so a
+        concurrent revocation of the grant either comes first and is seen, or waits and then also
+        revokes what this refresh issues (:func:`rar_provider.grants.lifecycle.lock_for_refresh_token`)."""
+        grant = lifecycle.lock_for_refresh_token(refresh_token)
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
         if not valid and revoke_replayed_refresh_token(refresh_token, client):
             raise oauthlib_errors.InvalidGrantError(description=REFRESH_REPLAYED, request=request)
-        instance = getattr(request, "refresh_token_instance", None)
-        if valid and instance is not None:
-            consents.remember_consent_of_refresh_token(request, instance)
-            stored = (
-                RefreshTokenDetails.objects.select_related("resource_server")
-                .filter(refresh_token=instance)
-                .first()
-            )
-            if stored is not None:
-                trusted.record_details(request, stored.authorization_details, stored.resource_server)
-                setattr(request, trusted.GRANT_ID, stored.grant_identifier)
+        if valid and grant is not None:
+            if not grant.is_usable:
+                raise oauthlib_errors.InvalidGrantError(
+                    description=GRANT_ENDED.format(what="refresh token"), request=request
+                )
+            context = context_of(request)
+            context.grant = grant
+            context.record(grant.authorization_details, grant.resource_server)
         return valid
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        """The access token and what it carries: its grant's details, or the subset asked for (§6)."""
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
-        consents.link_token(request, access_token=access_token)
-        details, resource_server = _granted(request)
-        if details or resource_server is not None:
-            grant_id, entries = trusted.grant_of(request)
-            AccessTokenDetails.objects.create(
+        context = context_of(request)
+        if context.grant is not None or context.details or context.resource_server is not None:
+            context.issued_access_token = IssuedAccessToken.objects.create(
                 access_token=access_token,
-                resource_server=resource_server,
-                authorization_details=details,
-                grant_identifier=grant_id,
-                grant_entries=entries,
+                grant=context.grant,
+                resource_server=context.resource_server,
+                authorization_details=context.details,
+                grant_entries=context.entries(),
             )
-        setattr(request, trusted.ACCESS_TOKEN, access_token)
+        if context.grant is not None and request.grant_type == "authorization_code":
+            lifecycle.redeemed(context.grant)
+        context.access_token = access_token
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        """A refresh token keeps the whole grant (its details are the grant's), even when narrower
+        access tokens are issued with it."""
         refresh_token = super()._create_refresh_token(
             request, refresh_token_code, access_token, previous_refresh_token
         )
-        consents.link_token(request, refresh_token=refresh_token)
-        _, resource_server = _granted(request)
-        details = trusted.granted_details(request)  # the whole grant, even when the access token is narrower
-        if details or resource_server is not None:
-            RefreshTokenDetails.objects.create(
-                refresh_token=refresh_token,
-                resource_server=resource_server,
-                authorization_details=details,
-                grant_identifier=trusted.trusted(request, trusted.GRANT_ID) or "",
-            )
+        grant = context_of(request).grant
+        if grant is not None:
+            IssuedRefreshToken.objects.create(refresh_token=refresh_token, grant=grant)
         return refresh_token
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
-        """RFC 9396 §7: the token response carries the granted authorization_details.
+        """RFC 9396 §7: the token response carries the access token's authorization_details.
 
-        For an API whose tokens are encrypted (JWE), the response keeps only each
-        entry's ``type``: the details travel inside the token, readable by the API only.
-        A grant of one-time entries only (:func:`rar_provider.grants.only_one_time_entries`)
-        gets no refresh token: it could only mint tokens for what was already executed.
+        They are read from the row that records what the token carries, so the response describes
+        the token issued, whatever else runs at the same time. For an API whose tokens are
+        encrypted (JWE), the response keeps only each entry's ``type``: the details travel inside
+        the token, readable by the API only. A grant of one-time entries only
+        (:func:`rar_provider.grants.only_one_time_entries`) gets no refresh token: it could only
+        mint tokens for what was already executed.
         """
-        _, resource_server = _granted(request)
-        granted = trusted.granted_details(request)
-        if "refresh_token" in token and only_one_time_entries(granted, resource_server):
+        context = context_of(request)
+        if "refresh_token" in token and only_one_time_entries(context.whole_grant, context.resource_server):
             del token["refresh_token"]
         super()._save_bearer_token(token, request, *args, **kwargs)
-        details, resource_server = _granted(request)
+        issued = context.issued_access_token
+        details = issued.authorization_details if issued is not None else []
         if details:
+            resource_server = context.resource_server
             if resource_server is not None and resource_server.access_token_format == AccessTokenFormat.JWE:
                 token["authorization_details"] = [{"type": detail["type"]} for detail in details]
             else:
@@ -275,7 +232,8 @@ class RARValidator(OAuth2Validator):
 
     def _remember_redemption(self, request, token) -> None:
         """Keep the code's hash and what it produced, to revoke it all if the code comes back."""
-        access_token = trusted.trusted(request, trusted.ACCESS_TOKEN)
+        context = context_of(request)
+        access_token = context.access_token
         # Django cached the reverse one-to-one when DOT created the refresh token: no query.
         refresh = getattr(access_token, "refresh_token", None) if access_token is not None else None
         try:
@@ -283,12 +241,13 @@ class RARValidator(OAuth2Validator):
                 CodeRedemption.objects.create(
                     code_hash=sha256_hex(request.code),
                     application=request.client,
+                    grant=context.grant,
                     access_token=access_token,
                     token_family=getattr(refresh, "token_family", None),
                 )
         except IntegrityError:
             # The same code is being exchanged twice at once: the other exchange won.
-            earlier = CodeRedemption.objects.select_related("access_token").get(
+            earlier = CodeRedemption.objects.select_related("access_token", "grant").get(
                 code_hash=sha256_hex(request.code)
             )
             revoke_redeemed(earlier)

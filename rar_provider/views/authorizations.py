@@ -1,14 +1,14 @@
-"""The end user's "Your authorizations" page: what they consented to, and Revoke.
+"""The end user's "Your authorizations" page: the grants they gave, and Revoke.
 
 RFC 9396 §3 asks the server to let users understand what they authorize; this
-page keeps that understanding afterwards. Each stored consent is shown with
-the same partials as the consent page. Revoke revokes the consent and every
-code and token issued under it (RFC 7009 semantics, see :mod:`..consents`).
+page keeps that understanding afterwards. Each grant is shown with the same
+partials as the consent page. Revoke revokes the grant and every code and
+token issued under it, in one transaction (:func:`rar_provider.grants.lifecycle.revoke`).
 
-The list is paginated, newest first, and filtered by state (active, used,
-revoked, expired). Each consent's state is computed in SQL
-(:func:`..consents.with_state`), so a page costs the same few queries however
-many consents the user has: a transactional payment API stores one per payment.
+The list is paginated, newest first, and filtered by status (active, used,
+revoked, expired), computed in SQL (:func:`rar_provider.grants.projections.with_state`),
+so a page costs the same few queries however many grants the user has: a
+transactional payment API stores one per payment.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 
 from ..consent import DetailView, build_detail_views
-from ..consents import ACTIVE, EXPIRED, REVOKED, USED, revoke_consent, with_state
-from ..models import AuthorizationDetailType, Consent
+from ..grants.lifecycle import revoke
+from ..grants.projections import ACTIVE, EXPIRED, REVOKED, USED, given, with_state
+from ..models import AuthorizationDetailType, AuthorizationGrant
+from ..transactions import TransactionConflict, atomic_with_retry
 
-#: Consents per page.
+#: Grants per page.
 PAGE_SIZE = 20
 #: The filters, in the order the page offers them: (value of ?state=, label).
 FILTERS = (
@@ -45,7 +47,7 @@ FILTERS = (
 
 @dataclass
 class AuthorizationEntry:
-    consent: Consent
+    grant: AuthorizationGrant
     details: list[DetailView]
     state: str  # active | used | expired | revoked
 
@@ -55,52 +57,50 @@ class AuthorizationEntry:
 
     @property
     def api_name(self) -> str:
-        """The API's name, also after the API was deleted (kept on the consent)."""
-        if self.consent.resource_server is not None:
-            return self.consent.resource_server.name
-        return self.consent.api_name
+        """The API's name, also after the API was deleted (kept on the grant)."""
+        if self.grant.resource_server is not None:
+            return self.grant.resource_server.name
+        return self.grant.api_name
 
     @property
     def api_removed(self) -> bool:
-        return self.consent.resource_server_id is None and bool(self.consent.api_name)
+        return self.grant.resource_server_id is None and bool(self.grant.api_name)
 
     @property
     def what(self) -> str:
         """The labels of what was authorized, for the Revoke button's accessible name."""
-        return ", ".join(dict.fromkeys(item.label for item in self.details)) or self.consent.scope
+        return ", ".join(dict.fromkeys(item.label for item in self.details)) or self.grant.scope
 
 
-def consents_of(user, state: str = ""):
-    """The user's consents with their state, newest first; only those in ``state`` when given."""
-    consents = with_state(Consent.objects.filter(user=user)).select_related("application", "resource_server")
+def grants_of(user, state: str = ""):
+    """The grants the user gave, with their status, newest first; only those in ``state`` when given."""
+    grants = with_state(given().filter(user=user)).select_related("application", "resource_server")
     if state:
-        consents = consents.filter(state=state)
-    return consents.order_by("-created", "-pk")
+        grants = grants.filter(status=state)
+    return grants.order_by("-created", "-pk")
 
 
-def entries_for(consents) -> list[AuthorizationEntry]:
-    """Entries for ``consents`` (a page of them): one query for every registered type they use."""
-    consents = list(consents)
+def entries_for(grants) -> list[AuthorizationEntry]:
+    """Entries for ``grants`` (a page of them): one query for every registered type they use."""
+    grants = list(grants)
     types: dict[int, dict[str, AuthorizationDetailType]] = {}
     for detail_type in AuthorizationDetailType.objects.filter(
-        resource_server__in={c.resource_server_id for c in consents if c.resource_server_id}
+        resource_server__in={g.resource_server_id for g in grants if g.resource_server_id}
     ).prefetch_related("display_fields"):
         types.setdefault(detail_type.resource_server_id, {})[detail_type.type] = detail_type
     return [
         AuthorizationEntry(
-            consent=consent,
-            details=build_detail_views(
-                consent.authorization_details, types.get(consent.resource_server_id, {})
-            ),
-            state=consent.state,
+            grant=grant,
+            details=build_detail_views(grant.authorization_details, types.get(grant.resource_server_id, {})),
+            state=grant.status,
         )
-        for consent in consents
+        for grant in grants
     ]
 
 
 @method_decorator([never_cache, xframe_options_deny, login_required], name="dispatch")
 class AuthorizationsView(View):
-    """GET: the signed-in user's consents, newest first, ``?state=`` filters and ``?page=`` pages."""
+    """GET: the signed-in user's grants, newest first, ``?state=`` filters and ``?page=`` pages."""
 
     template_name = "rar_provider/authorizations.html"
     http_method_names = ["get"]
@@ -109,7 +109,7 @@ class AuthorizationsView(View):
         state = request.GET.get("state", "")
         if state not in dict(FILTERS):
             state = ""
-        paginator = Paginator(consents_of(request.user, state), PAGE_SIZE)
+        paginator = Paginator(grants_of(request.user, state), PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         return render(
             request,
@@ -127,18 +127,23 @@ class AuthorizationsView(View):
 
 @method_decorator([never_cache, xframe_options_deny, login_required], name="dispatch")
 class RevokeAuthorizationView(View):
-    """POST: revoke one of the user's own consents (404 for anyone else's)."""
+    """POST: revoke one of the user's own grants (404 for anyone else's); retried on a conflict."""
 
     http_method_names = ["post"]
 
     def post(self, request, pk: int, *args, **kwargs):
-        consent = Consent.objects.filter(pk=pk, user=request.user).select_related("application").first()
-        if consent is None:
+        grant = given().filter(pk=pk, user=request.user).select_related("application").first()
+        if grant is None:
             raise Http404("No such authorization.")
-        if revoke_consent(consent, request=request):
+        try:
+            revoked = atomic_with_retry(lambda: revoke(grant, request=request))
+        except TransactionConflict:
+            messages.error(request, _("The server was busy and could not revoke it; please try again."))
+            return redirect("rar_provider:authorizations")
+        if revoked:
             messages.success(
                 request,
                 _("You revoked the authorization you gave %(client)s. Its access has ended.")
-                % {"client": consent.application.name},
+                % {"client": grant.application.name},
             )
         return redirect("rar_provider:authorizations")

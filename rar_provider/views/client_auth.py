@@ -50,9 +50,7 @@ def authenticate_client(request, server, *, confidential_only: bool = False):
             raise EndpointError("invalid_client", "Client authentication failed.", 401)
         if confidential_only and oauth_request.client.client_type != "confidential":
             # DOT lets a public client "authenticate" with Basic and an empty secret.
-            raise EndpointError(
-                "invalid_client", "Only a confidential client may call this endpoint.", 401
-            )
+            raise EndpointError("invalid_client", "Only a confidential client may call this endpoint.", 401)
     elif confidential_only:
         raise EndpointError(
             "invalid_client", "Only a client that authenticates with a secret may call this endpoint.", 401

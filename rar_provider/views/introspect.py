@@ -54,10 +54,17 @@ def may_introspect(caller, token, *, access_token: bool) -> bool:
 
 
 def _details_of(token) -> tuple[list[dict], object]:
-    stored = getattr(token, "rar_details", None)
+    """What the token carries and its API: an access token's own subset, a refresh token's whole grant."""
+    stored = getattr(token, "rar_issued", None)
     if stored is None:
         return [], None
     return stored.authorization_details, stored.resource_server
+
+
+def _grant_ended(token) -> bool:
+    """The token's grant was revoked (or ended): the token is no longer active, whatever its row says."""
+    grant = getattr(getattr(token, "rar_issued", None), "grant", None)
+    return grant is not None and not grant.is_usable
 
 
 def _common(token, issuer: str, token_type: str) -> dict:
@@ -82,10 +89,11 @@ def _common(token, issuer: str, token_type: str) -> dict:
         data["aud"] = audiences[0] if len(audiences) == 1 else audiences
     if details:
         data["authorization_details"] = details
-    stored = getattr(token, "rar_details", None)
-    if stored is not None and stored.grant_identifier:
-        # The approval the token comes from (rar_provider.grants), as in the JWT.
-        data["grant_id"] = stored.grant_identifier
+    stored = getattr(token, "rar_issued", None)
+    grant = getattr(stored, "grant", None)
+    if grant is not None:
+        # The grant the token comes from (rar_provider.grants), as in the JWT.
+        data["grant_id"] = grant.grant_id
         if hasattr(stored, "grant_entries"):
             data["grant_entries"] = stored.grant_entries
     return data
@@ -94,11 +102,13 @@ def _common(token, issuer: str, token_type: str) -> dict:
 def introspect_access_token(value: str, issuer: str, caller) -> dict | None:
     token = (
         get_access_token_model()
-        .objects.select_related("user", "application", "rar_details__resource_server")
+        .objects.select_related("user", "application", "rar_issued__resource_server", "rar_issued__grant")
         .filter(token_checksum=sha256_hex(value))
         .first()
     )
-    if token is None or token.is_expired() or not may_introspect(caller, token, access_token=True):
+    if token is None or token.is_expired() or _grant_ended(token):
+        return None
+    if not may_introspect(caller, token, access_token=True):
         return None
     data = _common(token, issuer, "Bearer")
     data["exp"] = _timestamp(token.expires)
@@ -108,11 +118,11 @@ def introspect_access_token(value: str, issuer: str, caller) -> dict | None:
 def introspect_refresh_token(value: str, issuer: str, caller) -> dict | None:
     token = (
         get_refresh_token_model()
-        .objects.select_related("user", "application", "rar_details__resource_server")
+        .objects.select_related("user", "application", "rar_issued__grant__resource_server")
         .filter(token_checksum=sha256_hex(value), revoked__isnull=True)
         .first()
     )
-    if token is None or not may_introspect(caller, token, access_token=False):
+    if token is None or _grant_ended(token) or not may_introspect(caller, token, access_token=False):
         return None
     lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
     data = _common(token, issuer, "refresh_token")

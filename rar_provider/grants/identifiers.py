@@ -1,7 +1,7 @@
-"""The approval behind codes and tokens: its identifier, its entries, and one-time entries.
+"""The grant's identifier, the positions of a token's entries in it, and one-time entries.
 
-An authorization code is issued for one approval — a *grant* — with a ``grant_id`` (a random,
-URL-safe string); every token minted from that code, refreshed ones included, carries the same
+A grant (:class:`rar_provider.models.AuthorizationGrant`) has a ``grant_id`` (a random,
+URL-safe string); every token minted under it, refreshed ones included, carries the same
 ``grant_id`` and, for each of its ``authorization_details`` entries, the entry's position in the
 grant (``grant_entries``; narrowing, RFC 9396 §6, keeps a subset). A resource server that records
 what it executed per ``(grant_id, grant entry)`` executes a one-time entry once per approval,
@@ -15,16 +15,12 @@ refresh token at all, since there is nothing it could be used for again.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 
-from .details.compare import Comparator, json_equal, uncovered_index
-from .models import AuthorizationDetailType, ResourceServer
+from ..details.compare import Comparator, json_equal, uncovered_index
+from ..models import AuthorizationDetailType, ResourceServer, new_grant_id
 
-
-def new_grant_id() -> str:
-    """A fresh grant identifier: 128 bits of randomness, URL-safe (22 characters)."""
-    return secrets.token_urlsafe(16)
+__all__ = ["grant_entries", "new_grant_id", "only_one_time_entries"]
 
 
 def grant_entries(
