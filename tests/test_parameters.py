@@ -1,4 +1,4 @@
-"""The parameter table (rar_provider/parameters.py, rendered in docs/protocol.md) is the spec: every row
+"""The parameter table (rar_provider/parameters/, rendered in docs/protocol.md) is the spec: every row
 is walked through the real endpoint — the parameter missing (if required), repeated, malformed and not
 matching — and must give the error the table names (issue 9, kind 1).
 """
