@@ -18,14 +18,14 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.models import (
-    IssuedAccessToken,
     AuthorizationDetailType,
+    AuthorizationGrant,
     ClientGrant,
     ClientPolicy,
     CodeRedemption,
-    AuthorizationGrant,
-    PushedAuthorizationRequest,
+    IssuedAccessToken,
     IssuedRefreshToken,
+    PushedAuthorizationRequest,
     ResourceServer,
     hash_reference,
 )

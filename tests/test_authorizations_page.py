@@ -37,7 +37,7 @@ def make_consents(user, count: int, **fields) -> list[AuthorizationGrant]:
             resource_server=api,
             authorization_details=details,
             expires=timezone.now() + timedelta(days=1),
-            **{"reusable": True, **fields},
+            **{"reusable": True, "state": "approved", **fields},
         )
         consent.save()
         made.append(consent)
@@ -56,12 +56,12 @@ def revoke_names(html: str) -> list[str]:
 def test_paginated_newest_first(alice_client, alice):
     made = make_consents(alice, PAGE_SIZE + 5)
     first = alice_client.get(URL)
-    shown = [e.consent.pk for e in first.context["entries"]]
+    shown = [e.grant.pk for e in first.context["entries"]]
     assert shown == [c.pk for c in reversed(made)][:PAGE_SIZE]
     html = first.content.decode()
     assert "Page 1 of 2" in html and 'rel="next"' in html and 'rel="prev"' not in html
     second = alice_client.get(URL, {"page": 2})
-    assert [e.consent.pk for e in second.context["entries"]] == [c.pk for c in reversed(made)][PAGE_SIZE:]
+    assert [e.grant.pk for e in second.context["entries"]] == [c.pk for c in reversed(made)][PAGE_SIZE:]
     assert 'rel="prev"' in second.content.decode()
     assert alice_client.get(URL, {"page": "999"}).context["page_obj"].number == 2  # past the end: the last
 
@@ -73,7 +73,7 @@ def test_filters_by_state(alice_client, alice):
     AuthorizationGrant.objects.filter(pk=expired.pk).update(expires=timezone.now() - timedelta(seconds=1))
 
     def shown(state):
-        return [(e.consent.pk, e.state) for e in alice_client.get(URL, {"state": state}).context["entries"]]
+        return [(e.grant.pk, e.state) for e in alice_client.get(URL, {"state": state}).context["entries"]]
 
     assert shown("active") == [(active.pk, "active")]
     assert shown("used") == [(used.pk, "used")]

@@ -111,7 +111,7 @@ def test_approving_nothing_is_access_denied(alice_client):
     params = redirect_params(decide(alice_client, page))
     assert params["error"] == "access_denied"
     assert params["error_description"] == "The user approved none of the requested authorization details."
-    assert not Grant.objects.exists() and not AuthorizationGrant.objects.exists()
+    assert not Grant.objects.exists() and not AuthorizationGrant.objects.given().exists()
 
 
 @pytest.mark.parametrize("value", ["2", "-1", "x", "0.5", "", "²", "١"])
@@ -129,7 +129,7 @@ def test_approved_index_must_name_an_entry(alice_client, value):
     assert response.status_code == 400
     assert response.context["error"] == "invalid_request"
     assert "approve_detail must name entries 0 to 1" in response.context["error_description"]
-    assert not Grant.objects.exists() and not AuthorizationGrant.objects.exists()
+    assert not Grant.objects.exists() and not AuthorizationGrant.objects.given().exists()
 
 
 def test_no_checkboxes_when_the_api_does_not_allow_it(alice_client, payments):
@@ -304,14 +304,18 @@ def test_reused_consent_consumes_the_pushed_request(alice_client, standard):
     assert again["error"] == "invalid_request_uri"
 
 
-def test_no_consent_is_left_when_the_code_cannot_be_issued(alice_client, monkeypatch):
-    def broken(request, grant):
+def test_no_grant_is_approved_when_the_code_cannot_be_issued(alice_client, monkeypatch):
+    from rar_provider.grants import lifecycle
+
+    def broken(grant):
         raise oauthlib_errors.ServerError(description="storage is down")
 
-    monkeypatch.setattr(consents, "link_code", broken)
+    monkeypatch.setattr(lifecycle, "code_issued", broken)
     params = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))
     assert params["error"] == "server_error"
-    assert not AuthorizationGrant.objects.exists() and not Grant.objects.exists()
+    # The decision's transaction rolled back whole: the grant is still pending, and no code exists.
+    assert list(AuthorizationGrant.objects.values_list("state", flat=True)) == [GrantState.PENDING]
+    assert not Grant.objects.exists()
 
 
 # -- codes and tokens are linked; revoking revokes them --------------------------------------------------
@@ -327,18 +331,18 @@ def test_tokens_and_refreshed_tokens_are_linked_to_the_consent(alice_client):
     body = tokens_for(alice_client, approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))
     refreshed = refresh(alice_client, body["refresh_token"])
     assert refreshed.status_code == 200, refreshed.content
-    consent = AuthorizationGrant.objects.get()
-    issued = consent.issued.all()
-    # Rotation deleted the first access token (and its link); the new one is linked.
+    grant = AuthorizationGrant.objects.get()
+    # Rotation deleted the first access token (and its link); the new one points at the grant.
     assert AccessToken.objects.count() == 1
-    assert [i.access_token_id for i in issued if i.access_token_id] == [AccessToken.objects.get().pk]
-    assert sum(1 for i in issued if i.refresh_token_id) == 2
-    assert sum(1 for i in issued if i.grant_id) == 0  # the code was used up and deleted
+    assert [i.access_token_id for i in grant.access_tokens.all()] == [AccessToken.objects.get().pk]
+    assert grant.refresh_tokens.count() == 2
+    assert grant.codes.count() == 0  # the code was used up and deleted
+    assert grant.state == GrantState.REDEEMED and grant.used is not None
 
 
 def states(client, **query) -> list[tuple[int, str]]:
     """(consent pk, state) of the entries "Your authorizations" shows, in order."""
-    return [(e.consent.pk, e.state) for e in client.get(AUTHORIZATIONS_URL, query).context["entries"]]
+    return [(e.grant.pk, e.state) for e in client.get(AUTHORIZATIONS_URL, query).context["entries"]]
 
 
 def test_authorizations_page_lists_and_revokes(alice_client, standard):
@@ -347,7 +351,7 @@ def test_authorizations_page_lists_and_revokes(alice_client, standard):
     page = alice_client.get(AUTHORIZATIONS_URL)
     html = page.content.decode()
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
-    shown = [(e.consent.pk, e.state) for e in page.context["entries"]]
+    shown = [(e.grant.pk, e.state) for e in page.context["entries"]]
     assert shown == [(AuthorizationGrant.objects.get().pk, "active")]
     # Rendered with the same partial as the consent page.
     assert "rar_provider/details/money_transfer.html" in [t.name for t in page.templates]
@@ -380,8 +384,8 @@ def test_revoke_sends_a_signal_once(alice_client):
     consent = AuthorizationGrant.objects.get()
     seen = []
 
-    def listener(sender, consent, request, **kwargs):
-        seen.append(consent.pk)
+    def listener(sender, grant, request, **kwargs):
+        seen.append(grant.pk)
 
     signals.consent_revoked.connect(listener)
     try:
@@ -462,18 +466,23 @@ def test_admin_filters_by_user_shows_grants_and_revokes_in_bulk(alice_client, dj
     tokens_for(bob, approve(bob, pushed_request_uri(bob, [MONEY_TRANSFER])))
     staff = Client()
     staff.force_login(django_user_model.objects.get(username="admin"))
-    changelist = reverse("admin:rar_provider_consent_changelist")
+    changelist = reverse("admin:rar_provider_authorizationgrant_changelist")
     only_bob = staff.get(changelist, {"user__id__exact": bob_user.pk})
     assert [c.user.username for c in only_bob.context["cl"].result_list] == ["bob"]
     alices = AuthorizationGrant.objects.get(user__username="alice")
-    detail = staff.get(reverse("admin:rar_provider_consent_change", args=[alices.pk])).content.decode()
-    assert "Codes and tokens issued under this consent" in detail
-    assert "access token" in detail and "refresh token" in detail
+    detail = staff.get(
+        reverse("admin:rar_provider_authorizationgrant_change", args=[alices.pk])
+    ).content.decode()
+    assert "Access tokens issued under this grant" in detail
+    assert "Refresh tokens issued under this grant" in detail
+    assert alices.grant_id in detail and "Redeemed" in detail
     assert alice_tokens["access_token"] not in detail and alice_tokens["refresh_token"] not in detail
     response = staff.post(changelist, {"action": "revoke_selected", "_selected_action": [alices.pk]})
     assert response.status_code == 302
     assert AuthorizationGrant.objects.get(user__username="alice").revoked is not None
     assert AuthorizationGrant.objects.get(user__username="bob").revoked is None
     assert list(AccessToken.objects.values_list("user__username", flat=True)) == ["bob"]
-    revoked_filter = staff.get(changelist, {"state": "revoked"})
+    revoked_filter = staff.get(changelist, {"status": "revoked"})
+    assert [c.user.username for c in revoked_filter.context["cl"].result_list] == ["alice"]
+    revoked_filter = staff.get(changelist, {"state__exact": "revoked"})
     assert [c.user.username for c in revoked_filter.context["cl"].result_list] == ["alice"]

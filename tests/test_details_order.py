@@ -12,12 +12,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from rar_provider.models import (
-    IssuedAccessToken,
     AuthorizationDetailType,
-    IssuedCode,
     AuthorizationGrant,
-    PushedAuthorizationRequest,
+    IssuedAccessToken,
+    IssuedCode,
     IssuedRefreshToken,
+    PushedAuthorizationRequest,
     ResourceServer,
 )
 

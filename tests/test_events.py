@@ -279,7 +279,7 @@ def test_consent_revoked_client_credentials_and_rate_limited_are_events(alice_cl
     logged = events(records)
     assert [name for name, _ in logged] == ["consent_revoked", "token_issued", "pushed", "rate_limited"]
     assert logged[0][1] == {
-        "consent_id": consent.pk,
+        "grant": consent.pk,
         "user": alice.pk,
         "application_id": consent.application_id,
     }

@@ -138,7 +138,7 @@ def test_refuse_on_the_decision_post(alice_client):
             AUTHORIZE_URL, {"transaction": consent_transaction(page), "decision": "allow"}
         )
     assert redirect_params(response)["error"] == "access_denied"
-    assert not Grant.objects.exists() and not AuthorizationGrant.objects.exists()
+    assert not Grant.objects.exists() and not AuthorizationGrant.objects.given().exists()
 
 
 # -- the demo's step-up ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.utils import timezone
 from oauth2_provider.models import Application, RefreshToken
 
 from rar_provider.housekeeping import delete_in_batches, prune
-from rar_provider.models import CodeRedemption, AuthorizationGrant, PushedAuthorizationRequest
+from rar_provider.models import AuthorizationGrant, CodeRedemption, PushedAuthorizationRequest
 
 from .conftest import (
     AUTHORIZE_URL,
@@ -137,9 +137,9 @@ def test_ended_consent_is_kept_for_the_retention_period_then_deleted(alice_clien
     prune(now=timezone.now() + 9 * DAY)
     listed = alice_client.get(AUTHORIZATIONS_URL).context["entries"]
     # Still in the user's list, as revoked.
-    assert [(entry.consent.pk, entry.state) for entry in listed] == [(consent.pk, "revoked")]
+    assert [(entry.grant.pk, entry.state) for entry in listed] == [(consent.pk, "revoked")]
     prune(now=timezone.now() + 11 * DAY)
-    assert not AuthorizationGrant.objects.exists()
+    assert not AuthorizationGrant.objects.given().exists()
 
 
 @pytest.mark.django_db
@@ -157,7 +157,7 @@ def test_command_reports_each_kind_and_checks_its_batch_size(alice_client):
     out = StringIO()
     call_command("rar_clear_expired", "--batch-size", "1", stdout=out)
     assert "Deleted 1 expired pushed authorization request(s)." in out.getvalue().splitlines()
-    assert "Deleted 0 ended consent(s) past the retention period." in out.getvalue().splitlines()
+    assert "Deleted 0 ended grant(s) past the retention period." in out.getvalue().splitlines()
     with pytest.raises(CommandError, match="at least 1"):
         call_command("rar_clear_expired", "--batch-size", "0")
 
@@ -236,9 +236,11 @@ def unindexed_lookups(queries) -> list[str]:
 
 @pytest.mark.django_db
 def test_the_index_check_finds_an_unindexed_lookup():
-    unindexed = 'SELECT 1 FROM "rar_provider_consent" WHERE "rar_provider_consent"."scope" = \'read\''
-    correlated = f'{unindexed} AND EXISTS(SELECT 1 WHERE "rar_provider_consentissue"."consent_id" = "x"."id")'
-    indexed = 'SELECT 1 FROM "rar_provider_consent" WHERE "rar_provider_consent"."revoked" < \'2026-01-01\''
+    unindexed = 'SELECT 1 FROM "rar_provider_authorizationgrant" WHERE "rar_provider_authorizationgrant"."scope" = \'read\''
+    correlated = (
+        f'{unindexed} AND EXISTS(SELECT 1 WHERE "rar_provider_issuedcode"."authorization_details" = "x"."id")'
+    )
+    indexed = 'SELECT 1 FROM "rar_provider_authorizationgrant" WHERE "rar_provider_authorizationgrant"."revoked" < \'2026-01-01\''
     assert unindexed_lookups([{"sql": unindexed}, {"sql": correlated}, {"sql": indexed}]) == [
         unindexed,
         correlated,

@@ -14,9 +14,9 @@ from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from rar_provider.models import (
     AuthorizationDetailType,
+    AuthorizationGrant,
     ClientGrant,
     ClientPolicy,
-    AuthorizationGrant,
     PushedAuthorizationRequest,
     ResourceServer,
 )
@@ -133,7 +133,7 @@ def test_example_3_deleting_an_api_in_admin_ends_everything_issued_under_it(
     # The confirmation lists what will be ended, not only the types and client grants.
     page = staff.get(admin_url(ResourceServer, "delete", payments.pk)).content.decode()
     assert "Live authorizations this ends" in page
-    assert "2 consents are revoked" in page
+    assert "2 grants are revoked" in page
     assert "1 unused authorization code is deleted" in page
     assert "2 access tokens are revoked" in page  # alice's and demo-service's
     assert "1 refresh token is revoked" in page
@@ -142,7 +142,7 @@ def test_example_3_deleting_an_api_in_admin_ends_everything_issued_under_it(
 
     response = staff.post(admin_url(ResourceServer, "delete", payments.pk), {"post": "yes"}, follow=True)
     assert response.status_code == 200
-    assert "Ended what was issued under it: 2 consents are revoked" in response.content.decode()
+    assert "Ended what was issued under it: 2 grants are revoked" in response.content.decode()
     assert not ResourceServer.objects.filter(pk=payments.pk).exists()
 
     assert_ended(alice_client, granted)
@@ -180,7 +180,7 @@ def test_deleting_a_type_ends_what_carries_it_and_keeps_the_rest(alice_client, s
     both_code = unused_code(alice_client, [ACCOUNT_INFORMATION, MONEY_TRANSFER])
     money_transfer = payments.detail_types.get(type="money_transfer")
     page = staff.get(admin_url(AuthorizationDetailType, "delete", money_transfer.pk)).content.decode()
-    assert "2 consents are revoked" in page and "1 access token is revoked" in page
+    assert "2 grants are revoked" in page and "1 access token is revoked" in page
     staff.post(admin_url(AuthorizationDetailType, "delete", money_transfer.pk), {"post": "yes"})
     assert_ended(alice_client, transfer)
     assert exchange(alice_client, both_code).json()["error"] == "invalid_grant"
@@ -317,7 +317,7 @@ def test_deleting_a_user_or_a_client_takes_their_grants_with_them(alice_client, 
     alice.delete()
     assert introspect(staff, granted["access_token"]) == {"active": False}
     assert refresh(staff, granted["refresh_token"]).json()["error"] == "invalid_grant"
-    assert not AuthorizationGrant.objects.exists() and not Grant.objects.exists()
+    assert not AuthorizationGrant.objects.given().exists() and not Grant.objects.exists()
     Application.objects.get(client_id="demo-service").delete()
     answer = post_form(staff, "/oauth/introspect", {"token": machine}, **CONFIDENTIAL)
     assert answer.json() == {"active": False}
@@ -338,9 +338,9 @@ def test_bulk_delete_of_apis_lists_and_ends_what_each_issued(alice_client, staff
     changelist = admin_url(ResourceServer, "changelist")
     selected = {"action": "delete_selected", "_selected_action": [payments.pk, other_api.pk]}
     confirm = staff.post(changelist, selected).content.decode()
-    assert "2 consents are revoked" in confirm and "2 access tokens are revoked" in confirm
+    assert "2 grants are revoked" in confirm and "2 access tokens are revoked" in confirm
     done = staff.post(changelist, {**selected, "post": "yes"}, follow=True).content.decode()
-    assert "Ended what was issued under it: 2 consents are revoked" in done
+    assert "Ended what was issued under it: 2 grants are revoked" in done
     assert not ResourceServer.objects.exists()
     assert_ended(alice_client, granted)
     assert_ended(alice_client, elsewhere)

@@ -100,7 +100,7 @@ def assert_nothing_stored():
     assert not PushedAuthorizationRequest.objects.exists()
     assert not Grant.objects.exists()
     assert not AccessToken.objects.exists()
-    assert not AuthorizationGrant.objects.exists()
+    assert not AuthorizationGrant.objects.given().exists()
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)

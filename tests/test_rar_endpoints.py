@@ -9,12 +9,12 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.models import (
     AccessPolicy,
-    IssuedAccessToken,
     AuthorizationDetailType,
     ClientGrant,
     ClientPolicy,
-    PushedAuthorizationRequest,
+    IssuedAccessToken,
     IssuedRefreshToken,
+    PushedAuthorizationRequest,
     ResourceServer,
 )
 

@@ -208,12 +208,16 @@ def end_issued(grant: AuthorizationGrant) -> None:
 
 
 @transaction.atomic
-def revoke(grant: AuthorizationGrant, request=None, *, state: str = GrantState.REVOKED) -> bool:
+def revoke(
+    grant: AuthorizationGrant, request=None, *, state: str = GrantState.REVOKED, announce: bool = True
+) -> bool:
     """Revoke ``grant`` and everything issued under it: unused codes, access and refresh tokens.
 
     One transaction, the grant locked first: all or nothing, and a concurrent exchange or refresh
     either committed before (its tokens are ended here) or sees the grant revoked. Returns False if
     it was already revoked (or denied, or expired). ``state`` may be ``expired`` (housekeeping).
+    ``announce``: send ``consent_revoked`` (a user's or operator's revocation; a replay that revokes
+    has its own signal).
     """
     locked = lock(grant.pk)
     if locked is None or locked.revoked is not None or state not in TRANSITIONS.get(locked.state, ()):
@@ -222,6 +226,6 @@ def revoke(grant: AuthorizationGrant, request=None, *, state: str = GrantState.R
     now = timezone.now()
     advance(locked, state, **({"revoked": now} if state == GrantState.REVOKED else {}))
     grant.state, grant.revoked = locked.state, locked.revoked
-    if state == GrantState.REVOKED:
+    if state == GrantState.REVOKED and announce:
         signals.consent_revoked.send(sender=AuthorizationGrant, request=request, grant=locked)
     return True

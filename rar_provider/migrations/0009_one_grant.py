@@ -162,11 +162,9 @@ class Migration(migrations.Migration):
         migrations.DeleteModel('ConsentIssue'),
         migrations.DeleteModel('ConsentDecision'),
         migrations.RemoveField('issuedcode', 'grant_identifier'),
-        migrations.RemoveField('issuedcode', 'authorization_details'),
         migrations.RemoveField('issuedcode', 'resource_server'),
         migrations.RemoveField('issuedaccesstoken', 'grant_identifier'),
         migrations.RemoveField('issuedrefreshtoken', 'grant_identifier'),
-        migrations.RemoveField('issuedrefreshtoken', 'authorization_details'),
         migrations.RemoveField('issuedrefreshtoken', 'resource_server'),
         migrations.AlterField(
             model_name='authorizationgrant',

@@ -69,7 +69,21 @@ def _space_separated(words) -> str:
     return f" {' '.join(words)} " if words else ""
 
 
+#: Grants a user has given (a pending or denied one was never an authorization).
+GIVEN = (
+    GrantState.APPROVED,
+    GrantState.CODE_ISSUED,
+    GrantState.REDEEMED,
+    GrantState.REVOKED,
+    GrantState.EXPIRED,
+)
+
+
 class AuthorizationGrantQuerySet(models.QuerySet):
+    def given(self):
+        """The grants the user approved (every state from ``approved`` on; not pending, not denied)."""
+        return self.filter(state__in=GIVEN)
+
     def live(self, now=None):
         """Usable (approved, code issued or redeemed), not revoked and not past ``expires``."""
         now = now or timezone.now()
@@ -187,24 +201,25 @@ class AuthorizationGrant(models.Model):
 
 
 class IssuedCode(models.Model):
-    """An authorization code (DOT's ``Grant`` row) issued under a grant; it carries the grant's details."""
+    """An authorization code (DOT's ``Grant`` row) issued under a grant, and what it carries.
+
+    A code carries its grant's details, or — when a stored grant answered a narrower request
+    (:mod:`rar_provider.grants.reuse`) — the requested subset of them.
+    """
 
     code = models.OneToOneField(
         oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, related_name="rar_issued"
     )
     grant = models.ForeignKey(AuthorizationGrant, on_delete=models.CASCADE, related_name="codes")
+    authorization_details = OrderedJSONField(_("authorization details"), default=list)
 
     class Meta:
         verbose_name = _("authorization code issued")
         verbose_name_plural = _("authorization codes issued")
 
     def __str__(self) -> str:
-        types = self.grant.types.strip().replace(" ", ", ")
+        types = ", ".join(dict.fromkeys(d.get("type", "?") for d in self.authorization_details))
         return f"code #{self.code_id} under grant #{self.grant_id}: {types or '-'}"
-
-    @property
-    def authorization_details(self) -> list[dict]:
-        return self.grant.authorization_details
 
     @property
     def resource_server(self):
@@ -240,24 +255,22 @@ class IssuedAccessToken(models.Model):
 
 
 class IssuedRefreshToken(models.Model):
-    """A refresh token issued under a grant: it keeps the whole grant, even when access tokens narrow it."""
+    """A refresh token issued under a grant, and what it carries: what its code carried, whole, even
+    when the access tokens minted with it are narrower (RFC 9396 §6)."""
 
     refresh_token = models.OneToOneField(
         oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="rar_issued"
     )
     grant = models.ForeignKey(AuthorizationGrant, on_delete=models.CASCADE, related_name="refresh_tokens")
+    authorization_details = OrderedJSONField(_("authorization details"), default=list)
 
     class Meta:
         verbose_name = _("refresh token issued")
         verbose_name_plural = _("refresh tokens issued")
 
     def __str__(self) -> str:
-        types = self.grant.types.strip().replace(" ", ", ")
+        types = ", ".join(dict.fromkeys(d.get("type", "?") for d in self.authorization_details))
         return f"refresh token #{self.refresh_token_id} under grant #{self.grant_id}: {types or '-'}"
-
-    @property
-    def authorization_details(self) -> list[dict]:
-        return self.grant.authorization_details
 
     @property
     def resource_server(self):

@@ -34,7 +34,8 @@ class RequestContext:
       user's approval (``approved``: indices, RFC 9396 §3) or to a token request's subset (§6).
     * ``resource_server`` and ``detail_types``: the API chosen and its registered types.
     * ``grant``: the :class:`~rar_provider.models.AuthorizationGrant` the code or tokens are issued
-      under; ``granted``: the whole grant when the access token carries a subset (§6).
+      under; ``carried``: what the code or refresh token presented at the token endpoint carries
+      (the most a token request may ask for, §6, and what the new refresh token keeps).
     * ``issued_access_token``: the row recording the access token just created (the token response
       and the code's redemption are projections of it).
     """
@@ -47,7 +48,7 @@ class RequestContext:
     detail_types: dict = field(default_factory=dict)
     approved: list[int] | None = None
     grant: Any = None
-    granted: list[dict] | None = None
+    carried: list[dict] | None = None
     grant_entries: list[int] | None = None
     issued_access_token: Any = None
     access_token: Any = None
@@ -59,9 +60,9 @@ class RequestContext:
         self.detail_types = detail_types or {}
 
     @property
-    def whole_grant(self) -> list[dict]:
-        """The whole grant: what a refresh token keeps even when the access token is narrower."""
-        return self.granted if self.granted is not None else self.details
+    def kept(self) -> list[dict]:
+        """What a refresh token keeps: what was presented, even when the access token is narrower."""
+        return self.carried if self.carried is not None else self.details
 
     @property
     def grant_id(self) -> str:
@@ -78,7 +79,9 @@ class RequestContext:
             from ..grants import grant_entries
             from ..policy import detail_comparators
 
-            self.grant_entries = grant_entries(self.details, self.whole_grant, detail_comparators())
+            self.grant_entries = grant_entries(
+                self.details, self.grant.authorization_details, detail_comparators()
+            )
         return self.grant_entries
 
 

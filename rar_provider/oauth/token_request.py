@@ -18,15 +18,15 @@ from .context import context_of
 def narrow(request) -> None:
     """RFC 9396 §6.1 / §6.3: a token or refresh request may ask for a subset of the grant.
 
-    The access token then carries only the requested entries; the stored grant
-    (and the refresh token's details) stay whole. A detail that is not covered
+    The access token then carries only the requested entries; the grant (and what the refresh
+    token carries) stay whole. A detail that is not covered
     by a granted one is refused with ``invalid_authorization_details``.
     """
     raw = getattr(request, "authorization_details", None)
     if raw is None:
         return
     context = context_of(request)
-    granted = context.details
+    granted = context.kept
     try:
         requested = parse_authorization_details(raw, rar_settings.limits)
         if not requested:
@@ -41,7 +41,7 @@ def narrow(request) -> None:
             )
     except AuthorizationDetailsProblem as problem:
         raise InvalidAuthorizationDetailsError(description=problem.description, request=request) from problem
-    context.granted = granted
+    context.carried = granted
     context.details = requested
 
 

@@ -51,14 +51,14 @@ def revoke_replayed_refresh_token(refresh_token: str, client) -> bool:
     get_refresh_token_model().revoke_family(replayed.token_family)
     issued = IssuedRefreshToken.objects.filter(refresh_token=replayed).select_related("grant").first()
     if issued is not None:
-        lifecycle.revoke(issued.grant)
+        lifecycle.revoke(issued.grant, announce=False)
     return True
 
 
 def revoke_redeemed(redemption: CodeRedemption) -> None:
     """RFC 6749 §4.1.2: revoke every token issued from a code that is used again (its whole grant)."""
     if redemption.grant is not None:
-        lifecycle.revoke(redemption.grant)
+        lifecycle.revoke(redemption.grant, announce=False)
     if redemption.token_family:
         get_refresh_token_model().revoke_family(redemption.token_family)
     if redemption.access_token is not None:
@@ -95,7 +95,9 @@ class RARValidator(OAuth2Validator):
         code_row = super()._create_authorization_code(request, code, expires)
         grant = context_of(request).grant
         if grant is not None:
-            IssuedCode.objects.create(code=code_row, grant=grant)
+            IssuedCode.objects.create(
+                code=code_row, grant=grant, authorization_details=context_of(request).details
+            )
             lifecycle.code_issued(grant)
         return code_row
 
@@ -117,9 +119,14 @@ class RARValidator(OAuth2Validator):
                     raise oauthlib_errors.InvalidGrantError(
                         description=GRANT_ENDED.format(what="code"), request=request
                     )
+                carried = (
+                    IssuedCode.objects.filter(code__code=code, code__application=client)
+                    .values_list("authorization_details", flat=True)
+                    .first()
+                )
                 context = context_of(request)
-                context.grant = grant
-                context.record(grant.authorization_details, grant.resource_server)
+                context.grant, context.carried = grant, carried or []
+                context.record(context.carried, grant.resource_server)
             return True
         redemption = (
             CodeRedemption.objects.select_related("access_token", "grant")
@@ -169,9 +176,14 @@ class RARValidator(OAuth2Validator):
                 raise oauthlib_errors.InvalidGrantError(
                     description=GRANT_ENDED.format(what="refresh token"), request=request
                 )
+            carried = (
+                IssuedRefreshToken.objects.filter(refresh_token=request.refresh_token_instance)
+                .values_list("authorization_details", flat=True)
+                .first()
+            )
             context = context_of(request)
-            context.grant = grant
-            context.record(grant.authorization_details, grant.resource_server)
+            context.grant, context.carried = grant, carried or []
+            context.record(context.carried, grant.resource_server)
         return valid
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
@@ -192,14 +204,16 @@ class RARValidator(OAuth2Validator):
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
-        """A refresh token keeps the whole grant (its details are the grant's), even when narrower
-        access tokens are issued with it."""
+        """A refresh token keeps what was presented (its code's or refresh token's details), even
+        when the access token issued with it is narrower (RFC 9396 §6)."""
         refresh_token = super()._create_refresh_token(
             request, refresh_token_code, access_token, previous_refresh_token
         )
-        grant = context_of(request).grant
-        if grant is not None:
-            IssuedRefreshToken.objects.create(refresh_token=refresh_token, grant=grant)
+        context = context_of(request)
+        if context.grant is not None:
+            IssuedRefreshToken.objects.create(
+                refresh_token=refresh_token, grant=context.grant, authorization_details=context.kept
+            )
         return refresh_token
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
@@ -213,7 +227,7 @@ class RARValidator(OAuth2Validator):
         mint tokens for what was already executed.
         """
         context = context_of(request)
-        if "refresh_token" in token and only_one_time_entries(context.whole_grant, context.resource_server):
+        if "refresh_token" in token and only_one_time_entries(context.kept, context.resource_server):
             del token["refresh_token"]
         super()._save_bearer_token(token, request, *args, **kwargs)
         issued = context.issued_access_token
