@@ -236,11 +236,12 @@ def unindexed_lookups(queries) -> list[str]:
 
 @pytest.mark.django_db
 def test_the_index_check_finds_an_unindexed_lookup():
-    unindexed = 'SELECT 1 FROM "rar_provider_authorizationgrant" WHERE "rar_provider_authorizationgrant"."scope" = \'read\''
+    table = '"rar_provider_authorizationgrant"'
+    unindexed = f"SELECT 1 FROM {table} WHERE {table}.\"scope\" = 'read'"
     correlated = (
         f'{unindexed} AND EXISTS(SELECT 1 WHERE "rar_provider_issuedcode"."authorization_details" = "x"."id")'
     )
-    indexed = 'SELECT 1 FROM "rar_provider_authorizationgrant" WHERE "rar_provider_authorizationgrant"."revoked" < \'2026-01-01\''
+    indexed = f"SELECT 1 FROM {table} WHERE {table}.\"revoked\" < '2026-01-01'"
     assert unindexed_lookups([{"sql": unindexed}, {"sql": correlated}, {"sql": indexed}]) == [
         unindexed,
         correlated,
