@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..details.compare import Comparator, json_equal, uncovered_index
-from ..models import AuthorizationDetailType, ResourceServer, new_grant_id
+from ..models import AuthorizationDetailType, new_grant_id
 
 __all__ = ["grant_entries", "new_grant_id", "only_one_time_entries"]
 
@@ -53,14 +53,15 @@ def grant_entries(
     return positions
 
 
-def only_one_time_entries(details: list[dict], resource_server: ResourceServer | None) -> bool:
-    """True when ``details`` is not empty and every entry's type is marked one-time (one query)."""
-    if not details or resource_server is None:
+def only_one_time_entries(details: list[dict], detail_types: Mapping[str, AuthorizationDetailType]) -> bool:
+    """True when ``details`` is not empty and every entry's type is marked one-time.
+
+    ``detail_types``: the request's validated catalogue (type name → registered type), so no query.
+    """
+    if not details:
         return False
-    types = {detail.get("type") for detail in details}
-    one_time = set(
-        AuthorizationDetailType.objects.filter(
-            resource_server=resource_server, type__in=types, one_time=True
-        ).values_list("type", flat=True)
+    return all(
+        getattr(detail_types.get(detail.get("type")), "one_time", False)
+        for detail in details
+        if isinstance(detail, dict)
     )
-    return types <= one_time

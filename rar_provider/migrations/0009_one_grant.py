@@ -158,6 +158,15 @@ class Migration(migrations.Migration):
                 to='rar_provider.authorizationgrant', verbose_name='grant',
             ),
         ),
+        migrations.AddField(
+            model_name='issuedcode',
+            name='one_time_only',
+            field=models.BooleanField(
+                default=False,
+                help_text='Every entry it carries is of a one-time type: its tokens get no refresh token.',
+                verbose_name='one-time entries only',
+            ),
+        ),
         migrations.RunPython(carry_links_to_grants, migrations.RunPython.noop),
         migrations.DeleteModel('ConsentIssue'),
         migrations.DeleteModel('ConsentDecision'),

@@ -212,6 +212,11 @@ class IssuedCode(models.Model):
     )
     grant = models.ForeignKey(AuthorizationGrant, on_delete=models.CASCADE, related_name="codes")
     authorization_details = OrderedJSONField(_("authorization details"), default=list)
+    one_time_only = models.BooleanField(
+        _("one-time entries only"),
+        default=False,
+        help_text=_("Every entry it carries is of a one-time type: its tokens get no refresh token."),
+    )
 
     class Meta:
         verbose_name = _("authorization code issued")

@@ -38,6 +38,8 @@ class RequestContext:
       (the most a token request may ask for, §6, and what the new refresh token keeps).
     * ``issued_access_token``: the row recording the access token just created (the token response
       and the code's redemption are projections of it).
+    * ``one_time_only``: the code carries one-time entries only (no refresh token, issue 13);
+      ``code_row``: DOT's row of the code being exchanged, read once.
     """
 
     pushed: bool | None = None
@@ -52,6 +54,8 @@ class RequestContext:
     grant_entries: list[int] | None = None
     issued_access_token: Any = None
     access_token: Any = None
+    one_time_only: bool = False
+    code_row: Any = None
 
     def record(self, details: list[dict], resource_server, detail_types=None) -> None:
         """Remember the validated (or stored) details, their API and registered types."""

@@ -74,7 +74,7 @@ class RARServerMixin:
             installed.add((id(grant.custom_validators), "token"))
 
     def validate_authorization_request(
-        self, uri, http_method="GET", body=None, headers=None, *, pushed: bool | None = None
+        self, uri, http_method="GET", body=None, headers=None, *, pushed: bool | None = None, client=None
     ):
         """As oauthlib's, plus ``pushed``: the request's parameters came from a PAR record.
 
@@ -82,12 +82,15 @@ class RARServerMixin:
         parameter cannot forge (see :mod:`.context`). rar_provider's endpoints
         always pass it; a caller that does not (DOT's ``AuthorizationView``) is
         refused any request carrying ``authorization_details`` or ``request_uri``
-        (:func:`.pipeline.check_endpoint`).
+        (:func:`.pipeline.check_endpoint`). ``client``: the client the caller already authenticated
+        (the PAR endpoint), whose ``client_id`` the caller checked against the request's.
         """
         request = Request(uri, http_method=http_method, body=body, headers=headers)
         request.scopes = utils.scope_to_list(request.scope)
         if pushed is not None:
             context_of(request).pushed = pushed
+        if client is not None:  # already authenticated (PAR): DOT's validator does not load it again
+            request.client = client
         handler = self.response_types.get(request.response_type, self.default_response_type_handler)
         return handler.validate_authorization_request(request)
 

@@ -1,73 +1,64 @@
-"""DOT's ``OAuth2Validator`` with authorization_details kept on codes and tokens.
+"""DOT's ``OAuth2Validator`` with authorization_details kept on codes and tokens (RFC 9396 §7).
 
-A few hooks only; everything else is DOT's (RFC 9396 §7: the granted details
-travel from the authorization code to the tokens and the token response).
+Public hooks only, by grant type: the authorization code (:mod:`.code_exchange`), the refresh token
+(:mod:`.refresh`), and here what every token request shares — the access and refresh tokens issued
+under the request's grant, and the token response as a projection of what the access token
+carries. DOT's private methods we override are listed in :mod:`.seams`, with tests that pin their
+signatures.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import signals
-from ..grants import lifecycle, only_one_time_entries
-from ..models import (
-    AccessTokenFormat,
-    CodeRedemption,
-    IssuedAccessToken,
-    IssuedCode,
-    IssuedRefreshToken,
-    sha256_hex,
-)
+from ..grants import lifecycle
+from ..models import AccessTokenFormat, IssuedAccessToken, IssuedRefreshToken
+from ..pkce import required_for_public_clients
+from .code_exchange import CODE_REPLAYED, GRANT_ENDED, CodeExchangeMixin, revoke_redeemed
 from .context import context_of
+from .refresh import REFRESH_REPLAYED, RefreshMixin, revoke_replayed_refresh_token
 
-CODE_REPLAYED = "This authorization code was already used; the tokens issued with it are revoked."
-REFRESH_REPLAYED = (
-    "This refresh token was already used or revoked; every token issued from the same grant is revoked."
-)
-GRANT_ENDED = "The authorization behind this {what} was revoked or has ended."
+__all__ = [
+    "CODE_REPLAYED",
+    "GRANT_ENDED",
+    "REFRESH_REPLAYED",
+    "RARValidator",
+    "revoke_redeemed",
+    "revoke_replayed_refresh_token",
+]
+
+#: The header key (in the Django request's META, copied into oauthlib's headers) under which the token
+#: endpoint collects the access token row this request created, so it need not be read again.
+ISSUED = "rar_provider.issued"
 
 
-def revoke_replayed_refresh_token(refresh_token: str, client) -> bool:
-    """RFC 9700 §4.14.2: a rotated (or revoked) refresh token sent again revokes its whole grant.
+class IssuedTokens:
+    """Where the validator leaves the access token row it created for the token view.
 
-    DOT does this only with ``REFRESH_TOKEN_REUSE_PROTECTION`` (off by default), for the token's
-    family; here it always holds, for everything issued under the token's grant (its family too).
-    Returns whether ``refresh_token`` was such a token of ``client``.
+    Not a dict: oauthlib copies dict and list header values, and this must stay the same object.
     """
-    replayed = (
-        get_refresh_token_model()
-        .objects.filter(token_checksum=sha256_hex(refresh_token), application=client, revoked__isnull=False)
-        .only("pk", "token_family")
-        .first()
-    )
-    if replayed is None:
-        return False
-    get_refresh_token_model().revoke_family(replayed.token_family)
-    issued = IssuedRefreshToken.objects.filter(refresh_token=replayed).select_related("grant").first()
-    if issued is not None:
-        lifecycle.revoke(issued.grant, announce=False)
-    return True
+
+    access_token = None
 
 
-def revoke_redeemed(redemption: CodeRedemption) -> None:
-    """RFC 6749 §4.1.2: revoke every token issued from a code that is used again (its whole grant)."""
-    if redemption.grant is not None:
-        lifecycle.revoke(redemption.grant, announce=False)
-    if redemption.token_family:
-        get_refresh_token_model().revoke_family(redemption.token_family)
-    if redemption.access_token is not None:
-        redemption.access_token.revoke()
-    CodeRedemption.objects.filter(pk=redemption.pk).update(replayed_at=timezone.now(), access_token=None)
-    signals.code_replayed.send(sender=CodeRedemption, redemption=redemption)
+class RARValidator(CodeExchangeMixin, RefreshMixin, OAuth2Validator):
+    """DOT's validator with grants, authorization_details and their projections (RFC 9396 §7)."""
 
+    def is_pkce_required(self, client_id, request):
+        """RFC 7636 / RFC 9700 §2.1.1: DOT's ``PKCE_REQUIRED``; our policy
+        (:func:`rar_provider.pkce.required_for_public_clients`) reads the client already loaded."""
+        client = getattr(request, "client", None)
+        if (
+            oauth2_settings.PKCE_REQUIRED is required_for_public_clients
+            and getattr(client, "client_id", None) == client_id
+        ):
+            return client.client_type != client.CLIENT_CONFIDENTIAL
+        return super().is_pkce_required(client_id, request)
 
-class RARValidator(OAuth2Validator):
     def get_default_scopes(self, client_id, request, *args, **kwargs):
         """RFC 9396 §3: a request may carry authorization_details and no scope: no default scope then."""
         if getattr(request, "authorization_details", None):
@@ -90,102 +81,6 @@ class RARValidator(OAuth2Validator):
                     request=request,
                 )
 
-    def _create_authorization_code(self, request, code, expires=None):
-        """RFC 6749 §4.1.2: the code is issued under the request's grant (``approved`` → ``code_issued``)."""
-        code_row = super()._create_authorization_code(request, code, expires)
-        grant = context_of(request).grant
-        if grant is not None:
-            IssuedCode.objects.create(
-                code=code_row, grant=grant, authorization_details=context_of(request).details
-            )
-            lifecycle.code_issued(grant)
-        return code_row
-
-    def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        """RFC 6749 §4.1.3 / §10.5: the code is valid, its grant still usable, and the code is used
-        once even by concurrent exchanges.
-
-        Inside the token endpoint's transaction the code's grant is locked first, then the code
-        (:func:`rar_provider.grants.lifecycle.lock_for_code`): a second exchange of the same code
-        waits for the first to commit, then finds the code gone and its redemption recorded, so it
-        revokes the grant (RFC 6749 §4.1.2) and gets ``invalid_grant`` — never a half-read code
-        (``Grant.DoesNotExist``, a 500). A grant revoked meanwhile is ``invalid_grant`` too.
-        """
-        grant = lifecycle.lock_for_code(code, client)
-        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
-        if valid:
-            if grant is not None:
-                if not grant.is_usable:
-                    raise oauthlib_errors.InvalidGrantError(
-                        description=GRANT_ENDED.format(what="code"), request=request
-                    )
-                carried = (
-                    IssuedCode.objects.filter(code__code=code, code__application=client)
-                    .values_list("authorization_details", flat=True)
-                    .first()
-                )
-                context = context_of(request)
-                context.grant, context.carried = grant, carried or []
-                context.record(context.carried, grant.resource_server)
-            return True
-        redemption = (
-            CodeRedemption.objects.select_related("access_token", "grant")
-            .filter(code_hash=sha256_hex(code), application=client)
-            .first()
-        )
-        if redemption is not None:
-            revoke_redeemed(redemption)
-            raise oauthlib_errors.InvalidGrantError(
-                description=CODE_REPLAYED,
-                request=request,
-            )
-        return False
-
-    def get_code_challenge(self, code, request):
-        """RFC 9700 §4.8.2 (PKCE downgrade): a ``code_verifier`` is accepted only if the
-        authorization request had a ``code_challenge``; otherwise ``invalid_grant``."""
-        challenge = super().get_code_challenge(code, request)
-        if challenge is None and getattr(request, "code_verifier", None) is not None:
-            raise oauthlib_errors.InvalidGrantError(
-                description="code_verifier was sent, but the authorization request had no code_challenge "
-                "(RFC 9700 §4.8.2).",
-                request=request,
-            )
-        return challenge
-
-    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
-        """RFC 6749 §5.2: a ``redirect_uri`` that differs from the authorization request's is
-        ``invalid_grant`` (oauthlib would answer ``invalid_request``)."""
-        if super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs):
-            return True
-        raise oauthlib_errors.InvalidGrantError(
-            description="redirect_uri does not match the one in the authorization request (RFC 6749 §4.1.3).",
-            request=request,
-        )
-
-    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        """RFC 6749 §6: the refresh token is valid and its grant usable — read under lock, so a
-        concurrent revocation of the grant either comes first and is seen, or waits and then also
-        revokes what this refresh issues (:func:`rar_provider.grants.lifecycle.lock_for_refresh_token`)."""
-        grant = lifecycle.lock_for_refresh_token(refresh_token)
-        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
-        if not valid and revoke_replayed_refresh_token(refresh_token, client):
-            raise oauthlib_errors.InvalidGrantError(description=REFRESH_REPLAYED, request=request)
-        if valid and grant is not None:
-            if not grant.is_usable:
-                raise oauthlib_errors.InvalidGrantError(
-                    description=GRANT_ENDED.format(what="refresh token"), request=request
-                )
-            carried = (
-                IssuedRefreshToken.objects.filter(refresh_token=request.refresh_token_instance)
-                .values_list("authorization_details", flat=True)
-                .first()
-            )
-            context = context_of(request)
-            context.grant, context.carried = grant, carried or []
-            context.record(context.carried, grant.resource_server)
-        return valid
-
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         """The access token and what it carries: its grant's details, or the subset asked for (§6)."""
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
@@ -201,6 +96,9 @@ class RARValidator(OAuth2Validator):
         if context.grant is not None and request.grant_type == "authorization_code":
             lifecycle.redeemed(context.grant)
         context.access_token = access_token
+        sink = (getattr(request, "headers", None) or {}).get(ISSUED)
+        if isinstance(sink, IssuedTokens):
+            sink.access_token = access_token
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
@@ -227,7 +125,7 @@ class RARValidator(OAuth2Validator):
         mint tokens for what was already executed.
         """
         context = context_of(request)
-        if "refresh_token" in token and only_one_time_entries(context.kept, context.resource_server):
+        if "refresh_token" in token and context.one_time_only:
             del token["refresh_token"]
         super()._save_bearer_token(token, request, *args, **kwargs)
         issued = context.issued_access_token
@@ -243,29 +141,3 @@ class RARValidator(OAuth2Validator):
             token.pop("scope", None)
         if request.grant_type == "authorization_code":
             self._remember_redemption(request, token)
-
-    def _remember_redemption(self, request, token) -> None:
-        """Keep the code's hash and what it produced, to revoke it all if the code comes back."""
-        context = context_of(request)
-        access_token = context.access_token
-        # Django cached the reverse one-to-one when DOT created the refresh token: no query.
-        refresh = getattr(access_token, "refresh_token", None) if access_token is not None else None
-        try:
-            with transaction.atomic():
-                CodeRedemption.objects.create(
-                    code_hash=sha256_hex(request.code),
-                    application=request.client,
-                    grant=context.grant,
-                    access_token=access_token,
-                    token_family=getattr(refresh, "token_family", None),
-                )
-        except IntegrityError:
-            # The same code is being exchanged twice at once: the other exchange won.
-            earlier = CodeRedemption.objects.select_related("access_token", "grant").get(
-                code_hash=sha256_hex(request.code)
-            )
-            revoke_redeemed(earlier)
-            raise oauthlib_errors.InvalidGrantError(
-                description=CODE_REPLAYED,
-                request=request,
-            ) from None

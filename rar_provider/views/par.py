@@ -67,7 +67,7 @@ class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
         stored_pairs = [(key, value) for key, value in pairs if key in AUTHORIZATION_PARAMETERS]
         try:
             _scopes, credentials = server.validate_authorization_request(
-                request_uri_for(request.path, stored_pairs), pushed=True
+                request_uri_for(request.path, stored_pairs), pushed=True, client=client
             )
         except oauthlib_errors.FatalClientError as error:
             raise PARError(error.error, describe(error), 400) from error
