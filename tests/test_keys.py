@@ -1,17 +1,15 @@
-"""Signing keys (RAR_PROVIDER["SIGNING_KEYS"]) and the rar_generate_key command (TOK-02)."""
+"""Signing keys (RAR_PROVIDER["SIGNING_KEYS"]), published or signing, seen through /oauth/jwks and issued
+tokens (TOK-02). The key commands are in test_key_commands.py, a rotation across nodes in
+test_key_rotation.py and test_two_nodes.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import stat
-from io import StringIO
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import CommandError, call_command
 from django.test import override_settings
 from jwcrypto import jwk
 from jwcrypto.common import base64url_decode, base64url_encode
@@ -304,93 +302,159 @@ def test_generate_signing_key_unknown_type():
         keys.generate_signing_key("oct")
 
 
-def run(*args) -> str:
-    out = StringIO()
-    call_command("rar_generate_key", *args, stdout=out)
-    return out.getvalue()
+# --- published only: a key in /oauth/jwks that signs nothing (the first step of a rotation) ------------
+
+READ_TRANSACTIONS = {"type": "account_information", "actions": ["read_transactions"]}
 
 
-def file_mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
+def issued_token(client) -> str:
+    """A JWT access token for the Payments API, issued now at the token endpoint (client credentials)."""
+    from .conftest import TOKEN_URL, basic, post_form
+
+    response = post_form(
+        client,
+        TOKEN_URL,
+        {"grant_type": "client_credentials", "authorization_details": json.dumps([READ_TRANSACTIONS])},
+        **basic("demo-service", "demo-service-secret"),
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
 
 
-def test_command_prints_a_private_jwk():
-    data = json.loads(run("--kty", "EC", "--crv", "P-384"))
-    assert data["kty"] == "EC" and data["crv"] == "P-384" and data["alg"] == "ES384" and "d" in data
-    assert keys.load_signing_key(data).kid == data["kid"]
+def kid_of(token: str) -> str:
+    return json.loads(base64url_decode(token.split(".")[0]))["kid"]
 
 
-def test_command_prints_rsa_by_default():
-    data = json.loads(run())
-    assert data["kty"] == "RSA" and data["alg"] == "RS256" and "d" in data
-    assert jwk.JWK(**data).get_op_key("sign").key_size == 2048
+def published(client) -> list[dict]:
+    response = client.get("/oauth/jwks")
+    assert response.status_code == 200, response.content
+    return response.json()["keys"]
 
 
-def test_command_refuses_small_rsa(tmp_path):
-    path = tmp_path / "keys.json"
-    with pytest.raises(CommandError, match="at least 2048 bits"):
-        run("--size", "1024", "--jwks-file", str(path))
-    assert not path.exists()
+def api_accepts(client, token: str) -> bool:
+    """The demo's Payments API (its guard verifies with this project's published keys)."""
+    response = client.get("/api/transfers/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code in (200, 401), response.content
+    return response.status_code == 200
 
 
-def test_command_if_missing_needs_a_file():
-    with pytest.raises(CommandError, match="--if-missing needs --jwks-file"):
-        run("--if-missing")
+def published_only(key: jwk.JWK, **extra) -> dict:
+    return private_dict(key, use_for_signing=False, **extra)
 
 
-def test_command_jwks_file_create_rotate_if_missing(tmp_path):
-    path = tmp_path / "var" / "signing-keys.json"
-    old_umask = os.umask(0o022)
-    try:
-        out = run("--kty", "EC", "--jwks-file", str(path))
-    finally:
-        os.umask(old_umask)
-    assert file_mode(path) == 0o600
-    first = json.loads(path.read_text())["keys"]
-    assert len(first) == 1 and "d" in first[0] and first[0]["kid"] in out
-    assert sorted(os.listdir(path.parent)) == ["signing-keys.json"]  # no temp file left behind
-
-    run("--kty", "EC", "--jwks-file", str(path))  # rotation: appended, the new key last
-    second = json.loads(path.read_text())["keys"]
-    assert len(second) == 2 and second[0] == first[0] and second[1]["kid"] != first[0]["kid"]
-    assert file_mode(path) == 0o600
-
-    before = path.read_bytes()
-    out = run("--jwks-file", str(path), "--if-missing")
-    assert "already holds 2 key(s)" in out and path.read_bytes() == before
-
-    with configured(str(path)):
-        assert [k.kid for k in keys.signing_keys()] == [k["kid"] for k in second]
-        assert keys.current_signing_key().kid == second[1]["kid"]
+@pytest.mark.django_db
+def test_a_published_only_key_is_in_the_jwks_and_never_signs(client, rsa_key, other_rsa_key):
+    with configured([private_dict(rsa_key), published_only(other_rsa_key)]):
+        jwks = published(client)
+        assert [k["kid"] for k in jwks] == [rsa_key.thumbprint(), other_rsa_key.thumbprint()]
+        # The option is this server's business: not a member of the published key.
+        assert not any(k.keys() & {"use_for_signing", "signed_until", "d"} for k in jwks)
+        tokens = [issued_token(client) for _ in range(3)]
+        assert {kid_of(token) for token in tokens} == {rsa_key.thumbprint()}
+        assert all(api_accepts(client, token) for token in tokens)
+        assert keys.current_signing_key().kid == rsa_key.thumbprint()
 
 
-def test_command_if_missing_creates_the_first_key(tmp_path):
-    path = tmp_path / "keys.json"
-    run("--kty", "OKP", "--jwks-file", str(path), "--if-missing")
-    assert [k["alg"] for k in json.loads(path.read_text())["keys"]] == ["EdDSA"]
+@pytest.mark.django_db
+@pytest.mark.usefixtures("hand_made_tokens")
+def test_a_token_signed_with_a_published_only_key_verifies_at_the_api(client, rsa_key, other_rsa_key):
+    """What the publish-first step is for: another node that already signs with the key."""
+    claims = access_tokens.build_claims(
+        issuer="http://127.0.0.1:8000",
+        audience="urn:demo:payments",
+        subject="demo-service",
+        client_id="demo-service",
+        expires_in=60,
+        authorization_details=[READ_TRANSACTIONS],
+        client_acts_for_itself=True,
+    )
+    other_node = access_tokens.sign(claims, keys.load_signing_key(private_dict(other_rsa_key)))
+    with configured([private_dict(rsa_key)]):
+        assert not api_accepts(client, other_node)  # a node that does not know the key yet
+    with configured([private_dict(rsa_key), published_only(other_rsa_key)]):
+        assert api_accepts(client, other_node)
 
 
-def test_command_rewrite_tightens_mode_even_with_a_stale_temp_file(tmp_path):
-    path = tmp_path / "keys.json"
-    path.write_text('{"keys": []}')
-    os.chmod(path, 0o644)
-    stale = tmp_path / "keys.json.tmp"  # left by a crash of the earlier implementation
-    stale.write_text("")
-    os.chmod(stale, 0o644)
-    run("--kty", "EC", "--jwks-file", str(path))
-    assert file_mode(path) == 0o600 and len(json.loads(path.read_text())["keys"]) == 1
+@pytest.mark.django_db
+def test_promoted_the_key_signs_and_tokens_of_the_old_key_still_verify(client, rsa_key, other_rsa_key):
+    with configured([private_dict(rsa_key), published_only(other_rsa_key)]):
+        before = issued_token(client)
+    with configured([private_dict(rsa_key, signed_until=1), private_dict(other_rsa_key)]):
+        after = issued_token(client)
+        assert (kid_of(before), kid_of(after)) == (rsa_key.thumbprint(), other_rsa_key.thumbprint())
+        assert api_accepts(client, before) and api_accepts(client, after)
+        assert [k["kid"] for k in published(client)] == [rsa_key.thumbprint(), other_rsa_key.thumbprint()]
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"kty": "RSA"}', "[]"])
-def test_command_refuses_a_corrupted_file_without_touching_it(tmp_path, content):
-    path = tmp_path / "keys.json"
-    path.write_text(content)
-    with pytest.raises(CommandError, match="not touching it"):
-        run("--kty", "EC", "--jwks-file", str(path))
-    assert path.read_text() == content
-    assert os.listdir(tmp_path) == ["keys.json"]
+@pytest.mark.django_db
+def test_the_signing_key_is_always_published(client, rsa_key, other_rsa_key):
+    """Whatever the order and the states, the kid of an issued token is in /oauth/jwks."""
+    a, b = rsa_key, other_rsa_key
+    for value, signer in [
+        ([private_dict(a)], a),
+        ([private_dict(a), published_only(b)], a),
+        ([published_only(b), private_dict(a)], a),  # an older published-only key does not sign either
+        ([private_dict(a), private_dict(b)], b),
+        ([private_dict(b), published_only(a, signed_until=5)], b),
+    ]:
+        with configured(value):
+            token = issued_token(client)
+            assert kid_of(token) == signer.thumbprint()
+            assert kid_of(token) in [k["kid"] for k in published(client)]
 
 
-def test_command_refuses_an_unreadable_path(tmp_path):
-    with pytest.raises(CommandError, match="cannot be read"):
-        run("--kty", "EC", "--jwks-file", str(tmp_path))  # a directory
+@pytest.mark.django_db
+def test_every_key_published_only_signs_nothing_and_the_check_says_so(client, rsa_key):
+    from django.core import checks
+
+    from .conftest import TOKEN_URL, basic, post_form
+
+    with configured([published_only(rsa_key)]):
+        assert [k["kid"] for k in published(client)] == [rsa_key.thumbprint()]  # still served
+        response = post_form(
+            client,
+            TOKEN_URL,
+            {"grant_type": "client_credentials", "authorization_details": json.dumps([READ_TRANSACTIONS])},
+            **basic("demo-service", "demo-service-secret"),
+        )
+        body = response.json()
+        assert body["error"] == "server_error"
+        assert (
+            "published only" in body["error_description"]
+            and "rar_signing_keys promote" in body["error_description"]
+        )
+        errors = [m for m in checks.run_checks() if m.id == "rar_provider.E030"]
+        assert len(errors) == 1 and rsa_key.thumbprint() in errors[0].msg
+    assert not [m for m in checks.run_checks() if m.id == "rar_provider.E030"]
+
+
+def test_published_only_in_each_entry_format(rsa_key):
+    as_json = json.dumps(published_only(rsa_key))
+    pem = {"pem": private_pem(rsa_key), "kid": "k1", "use_for_signing": False, "signed_until": 7}
+    for entry in (published_only(rsa_key), as_json, as_json.encode(), pem):
+        loaded = keys.load_signing_key(entry)
+        assert loaded.use_for_signing is False and loaded.key.thumbprint() == rsa_key.thumbprint()
+    assert keys.load_signing_key(pem).signed_until == 7
+    assert keys.load_signing_key(private_dict(rsa_key)).use_for_signing is True
+
+
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        ("use_for_signing", "false", "true or false"),
+        ("use_for_signing", 0, "true or false"),
+        ("signed_until", "2026-11-30", "Unix seconds"),
+        ("signed_until", True, "Unix seconds"),
+        ("signed_until", -1, "Unix seconds"),
+    ],
+)
+def test_a_wrong_option_is_refused_naming_the_entry(rsa_key, option, value, says):
+    with pytest.raises(ImproperlyConfigured, match=rf"SIGNING_KEYS'\]\[2\] has {option} .*{says}"):
+        keys.load_signing_key(private_dict(rsa_key, **{option: value}), 2)
+
+
+@pytest.mark.django_db
+def test_jwks_cache_lifetime_is_the_setting(client, settings):
+    assert client.get("/oauth/jwks")["Cache-Control"] == "public, max-age=300"
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "JWKS_MAX_AGE": 5}
+    assert client.get("/oauth/jwks")["Cache-Control"] == "public, max-age=5"
