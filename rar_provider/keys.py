@@ -9,17 +9,12 @@ Keys come from ``RAR_PROVIDER["SIGNING_KEYS"]``, either
 * or the path of a JWK Set file (``{"keys": [...]}``, oldest first), as the
   ``rar_generate_key`` command writes it.
 
-Every key is published, so tokens signed before a rotation still verify. The
-newest (last) key that may sign signs; an entry with ``"use_for_signing": false``
-is *published only*: in the JWK Set, verifying, never signing — the first step
-of a rotation on several nodes, so that every node (and every cache of the JWK
-Set) knows a key before any node signs with it (:mod:`rar_provider.key_rotation`,
-docs/deploy.md). ``"signed_until"`` (Unix seconds) records when a key stopped
-signing. Neither member is part of the key or ever published.
-
-The algorithm is the key's ``alg`` member, else RS256
-for RSA (the algorithm RFC 9068 §4 requires), ES256/ES384/ES512 for EC P-256/384/521
-and EdDSA for Ed25519 keys. A key with no ``kid`` gets its RFC 7638 thumbprint.
+Every key is published, so tokens signed before a rotation still verify; the newest key not
+marked ``"use_for_signing": false`` (*published only*: known everywhere before it signs, the first
+step of a rotation, :mod:`rar_provider.key_rotation`) signs. ``"signed_until"`` records when a key
+stopped signing. Neither member is part of the key or ever published. The algorithm is the key's
+``alg``, else RS256 for RSA (RFC 9068 §4), ES256/384/512 for EC P-256/384/521, EdDSA for Ed25519.
+A key with no ``kid`` gets its RFC 7638 thumbprint.
 """
 
 from __future__ import annotations
@@ -47,11 +42,8 @@ ENTRY_OPTIONS = (USE_FOR_SIGNING, SIGNED_UNTIL)
 
 @dataclass(frozen=True)
 class SigningKey:
-    """One configured key: ``kid``, the one algorithm it signs with, the private JWK, and its state.
-
-    ``use_for_signing`` False: published only (RFC 7517 §5 set member, never the JWS signer).
-    ``signed_until``: Unix seconds when it stopped signing, if the entry says so.
-    """
+    """One configured key: ``kid``, the one algorithm it signs with, the private JWK, and its
+    state (``use_for_signing`` False: published only; ``signed_until``: when it stopped, if known)."""
 
     kid: str
     alg: str
