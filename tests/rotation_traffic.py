@@ -25,7 +25,7 @@ from rar_provider import access_tokens
 from .two_nodes import API, ISSUER, JWKS_MAX_AGE, LEEWAY, NODES
 
 #: Seconds a token must still have before ``exp`` to count as valid when it is presented.
-MARGIN = 1.5
+MARGIN = 2.0
 SERVICE = ("demo-service", "demo-service-secret")
 READ_TRANSACTIONS = json.dumps([{"type": "account_information", "actions": ["read_transactions"]}])
 

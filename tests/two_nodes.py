@@ -37,7 +37,7 @@ REDIS_URL = "redis://127.0.0.1:6379/7"
 ISSUER = "http://127.0.0.1:8000"
 API = "urn:demo:payments"
 #: Seconds: the JWT lifetime, the verifiers' clock-skew leeway, and how long /oauth/jwks may be cached.
-TOKEN_LIFETIME, LEEWAY, JWKS_MAX_AGE = 4, 1, 2
+TOKEN_LIFETIME, LEEWAY, JWKS_MAX_AGE = 5, 1, 2
 #: Per-client PAR budget of both nodes together (a 30-day window never rolls over during the test).
 PAR_LIMIT = 8
 TIMEOUT = 30
