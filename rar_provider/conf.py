@@ -54,9 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "MAX_STRING_LENGTH": 255,
     "MAX_NESTING_DEPTH": 5,
     "PROPERTY_NAME_PATTERN": r"^[A-Za-z0-9_.-]+$",
-    # RFC 9068: keys that sign JWT access tokens, oldest first (the last one signs):
-    # a list of private JWKs / PEM texts, or the path of a JWK Set file (rar_generate_key).
+    # RFC 9068: keys that sign JWT access tokens, oldest first (the last one not marked
+    # "use_for_signing": false signs; every one is published): a list of private JWKs / PEM texts,
+    # or the path of a JWK Set file (rar_generate_key, rar_signing_keys).
     "SIGNING_KEYS": None,
+    # Seconds resource servers may cache /oauth/jwks (its Cache-Control max-age): a rotation waits
+    # this long after the last node publishes a new key before any node signs with it.
+    "JWKS_MAX_AGE": 300,
     # RFC 9396 §6: per-type comparison used for narrowing (and consent reuse):
     # {"type name": "dotted.path.to.callable(requested, granted) -> bool"}.
     "DETAIL_COMPARATORS": {},
@@ -94,6 +98,7 @@ _INT_SETTINGS = (
     "MAX_NESTING_DEPTH",
     "JWT_LEEWAY",
     "JWT_ACCESS_TOKEN_LIFETIME",
+    "JWKS_MAX_AGE",
     "REPLAY_WINDOW",
     "CONSENT_RETENTION",
     "MAX_REQUEST_BYTES",

@@ -9,10 +9,12 @@ Keys come from ``RAR_PROVIDER["SIGNING_KEYS"]``, either
 * or the path of a JWK Set file (``{"keys": [...]}``, oldest first), as the
   ``rar_generate_key`` command writes it.
 
-Every key is published, so tokens signed before a rotation still verify; the
-newest (last) key signs. The algorithm is the key's ``alg`` member, else RS256
-for RSA (the algorithm RFC 9068 §4 requires), ES256/ES384/ES512 for EC P-256/384/521
-and EdDSA for Ed25519 keys. A key with no ``kid`` gets its RFC 7638 thumbprint.
+Every key is published, so tokens signed before a rotation still verify; the newest key not
+marked ``"use_for_signing": false`` (*published only*: known everywhere before it signs, the first
+step of a rotation, :mod:`rar_provider.key_rotation`) signs. ``"signed_until"`` records when a key
+stopped signing. Neither member is part of the key or ever published. The algorithm is the key's
+``alg``, else RS256 for RSA (RFC 9068 §4), ES256/384/512 for EC P-256/384/521, EdDSA for Ed25519.
+A key with no ``kid`` gets its RFC 7638 thumbprint.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 
@@ -31,13 +34,22 @@ from .conf import rar_settings
 _DEFAULT_ALGS = {("EC", "P-256"): "ES256", ("EC", "P-384"): "ES384", ("EC", "P-521"): "ES512"}
 #: The signing algorithms a key may declare (no "none", no HMAC: the key is published).
 SIGNING_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+#: Entry members that tell this server how to use a key; never part of the key, never published.
+USE_FOR_SIGNING = "use_for_signing"  # false: published only (verifies, never signs)
+SIGNED_UNTIL = "signed_until"  # Unix seconds: when this key stopped signing (rar_provider.key_rotation)
+ENTRY_OPTIONS = (USE_FOR_SIGNING, SIGNED_UNTIL)
 
 
 @dataclass(frozen=True)
 class SigningKey:
+    """One configured key: ``kid``, the one algorithm it signs with, the private JWK, and its
+    state (``use_for_signing`` False: published only; ``signed_until``: when it stopped, if known)."""
+
     kid: str
     alg: str
     key: jwk.JWK
+    use_for_signing: bool = True
+    signed_until: int | None = None
 
     def public_jwk(self) -> dict[str, Any]:
         data = self.key.export_public(as_dict=True)
@@ -85,21 +97,37 @@ def algorithms_for(key: jwk.JWK) -> tuple[str, ...]:
         return ()
 
 
+def _split_options(entry: dict, where: str) -> tuple[dict, dict[str, Any]]:
+    """(the entry without :data:`ENTRY_OPTIONS`, the options, checked)."""
+    options = {name: entry[name] for name in ENTRY_OPTIONS if name in entry}
+    use = options.get(USE_FOR_SIGNING, True)
+    if not isinstance(use, bool):
+        raise ImproperlyConfigured(f"{where} has {USE_FOR_SIGNING} {use!r}: true or false")
+    until = options.get(SIGNED_UNTIL)
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int) or until < 0):
+        raise ImproperlyConfigured(f"{where} has {SIGNED_UNTIL} {until!r}: Unix seconds (a whole number)")
+    return {k: v for k, v in entry.items() if k not in ENTRY_OPTIONS}, options
+
+
 def load_signing_key(entry: Any, position: int = 0) -> SigningKey:
     """One ``SIGNING_KEYS`` entry as a :class:`SigningKey`; ImproperlyConfigured names what is wrong."""
     where = f"RAR_PROVIDER['SIGNING_KEYS'][{position}]"
     kid = alg = None
+    options: dict[str, Any] = {}
     try:
-        if isinstance(entry, dict) and "pem" in entry:
-            kid, alg = entry.get("kid"), entry.get("alg")
-            key = jwk.JWK.from_pem(str(entry["pem"]).encode())
-        elif isinstance(entry, dict):
-            key = jwk.JWK(**entry)
-        elif isinstance(entry, str | bytes):
-            text = entry.decode() if isinstance(entry, bytes) else entry
-            key = (
-                jwk.JWK.from_json(text) if text.lstrip().startswith("{") else jwk.JWK.from_pem(text.encode())
-            )
+        if isinstance(entry, bytes):
+            entry = entry.decode()
+        if isinstance(entry, str) and entry.lstrip().startswith("{"):
+            entry = json.loads(entry)  # a JWK as JSON text: its members, options included
+        if isinstance(entry, dict):
+            entry, options = _split_options(entry, where)
+            if "pem" in entry:
+                kid, alg = entry.get("kid"), entry.get("alg")
+                key = jwk.JWK.from_pem(str(entry["pem"]).encode())
+            else:
+                key = jwk.JWK(**entry)
+        elif isinstance(entry, str):
+            key = jwk.JWK.from_pem(entry.encode())
         else:
             raise ImproperlyConfigured(f"{where} must be a JWK dict, JWK JSON or a PEM text")
     except ImproperlyConfigured:
@@ -122,7 +150,13 @@ def load_signing_key(entry: Any, position: int = 0) -> SigningKey:
             f"{where} has alg {alg!r}, which does not fit its {key.get('kty')} {key.get('crv', '')} key"
         )
     kid = kid or key.get("kid") or key.thumbprint()
-    return SigningKey(kid=str(kid), alg=alg, key=key)
+    return SigningKey(
+        kid=str(kid),
+        alg=alg,
+        key=key,
+        use_for_signing=options.get(USE_FOR_SIGNING, True),
+        signed_until=options.get(SIGNED_UNTIL),
+    )
 
 
 def is_inline_key(value: Any) -> bool:
@@ -202,18 +236,31 @@ def signing_keys() -> tuple[SigningKey, ...]:
 
 
 def current_signing_key() -> SigningKey:
-    """The newest key: the one that signs (RFC 7517 §4.5: its ``kid`` goes in the JWS header)."""
+    """The key that signs: the newest one not published only (RFC 7517 §4.5: its ``kid`` goes in
+    the JWS header). It is always in :func:`public_jwks`, which publishes every key."""
     keys = signing_keys()
     if not keys:
         raise ImproperlyConfigured(
             "An API issues JWT access tokens but RAR_PROVIDER['SIGNING_KEYS'] is empty; "
             "generate a key with: manage.py rar_generate_key"
         )
-    return keys[-1]
+    signers = [key for key in keys if key.use_for_signing]
+    if not signers:
+        raise ImproperlyConfigured(no_signer_message(keys))
+    return signers[-1]
+
+
+def no_signer_message(keys: tuple[SigningKey, ...]) -> str:
+    """What to say (and do) when every configured key is published only."""
+    return (
+        f"Every key in RAR_PROVIDER['SIGNING_KEYS'] is published only ({USE_FOR_SIGNING}: false): "
+        f"none signs. Promote one with: manage.py rar_signing_keys promote {keys[-1].kid}"
+    )
 
 
 def public_jwks() -> dict[str, list[dict[str, Any]]]:
-    """RFC 7517 §5: the JWK Set of public keys, as served at ``jwks_uri``."""
+    """RFC 7517 §5: the JWK Set of public keys, as served at ``jwks_uri``: every configured key
+    (the signing key, published-only keys, older keys), oldest first."""
     return {"keys": [key.public_jwk() for key in signing_keys()]}
 
 
@@ -235,3 +282,21 @@ def generate_signing_key(kty: str = "RSA", size: int = 2048, crv: str = "P-256")
     data = key.export_private(as_dict=True)
     data.update(kid=key.thumbprint(), alg=default_alg(key), use="sig")
     return data
+
+
+@checks.register(checks.Tags.security)
+def check_a_key_signs(app_configs=None, **kwargs):
+    """``rar_provider.E030``: keys are configured, but every one is published only (none can sign)."""
+    try:
+        keys = signing_keys()
+    except ImproperlyConfigured:
+        return []  # reported by rar_provider.E006 (or E005)
+    if keys and not any(key.use_for_signing for key in keys):
+        return [
+            checks.Error(
+                no_signer_message(keys),
+                hint="docs/deploy.md, Rotating the signing key: a key is added published only, then promoted",
+                id="rar_provider.E030",
+            )
+        ]
+    return []

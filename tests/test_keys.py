@@ -1,20 +1,17 @@
-"""Signing keys (RAR_PROVIDER["SIGNING_KEYS"]) and the rar_generate_key command (TOK-02)."""
+"""Signing keys (RAR_PROVIDER["SIGNING_KEYS"]) as a whole, published or signing, seen through /oauth/jwks
+and issued tokens (TOK-02). One entry and its formats: test_key_entries.py; the key commands:
+test_key_commands.py; a rotation across nodes: test_key_rotation.py and test_two_nodes.py."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import stat
-from io import StringIO
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import CommandError, call_command
 from django.test import override_settings
 from jwcrypto import jwk
-from jwcrypto.common import base64url_decode, base64url_encode
+from jwcrypto.common import base64url_decode
 
 from rar_provider import access_tokens, keys
 
@@ -42,124 +39,6 @@ def configured(value):
     from django.conf import settings
 
     return override_settings(RAR_PROVIDER={**settings.RAR_PROVIDER, "SIGNING_KEYS": value})
-
-
-# --- one entry, each format --------------------------------------------------------------------
-
-
-def test_jwk_dict_entry(rsa_key):
-    loaded = keys.load_signing_key(private_dict(rsa_key))
-    assert loaded.key.thumbprint() == rsa_key.thumbprint() and loaded.key.has_private
-
-
-def test_jwk_json_text_entry(rsa_key):
-    loaded = keys.load_signing_key(rsa_key.export_private())
-    assert loaded.key.thumbprint() == rsa_key.thumbprint()
-
-
-def test_jwk_json_bytes_entry(rsa_key):
-    loaded = keys.load_signing_key(rsa_key.export_private().encode())
-    assert loaded.key.thumbprint() == rsa_key.thumbprint()
-
-
-def test_pem_text_entry(rsa_key):
-    loaded = keys.load_signing_key(private_pem(rsa_key))
-    assert loaded.key.thumbprint() == rsa_key.thumbprint()
-    assert (loaded.kid, loaded.alg) == (rsa_key.thumbprint(), "RS256")
-
-
-def test_pem_dict_entry_with_kid_and_alg(rsa_key):
-    loaded = keys.load_signing_key({"kid": "2026-11", "pem": private_pem(rsa_key), "alg": "PS256"})
-    assert (loaded.kid, loaded.alg) == ("2026-11", "PS256")
-    assert loaded.key.thumbprint() == rsa_key.thumbprint()
-
-
-def test_kid_defaults_to_rfc7638_thumbprint_and_declared_kid_wins(rsa_key):
-    data = private_dict(rsa_key)
-    data.pop("kid", None)
-    assert keys.load_signing_key(data).kid == rsa_key.thumbprint()
-    assert keys.load_signing_key({**data, "kid": "mine"}).kid == "mine"
-
-
-def test_default_kid_is_the_sha256_thumbprint_of_the_required_members(rsa_key):
-    # RFC 7638 §3: SHA-256 of {"e","kty","n"} in lexicographic order, no whitespace, base64url.
-    public = rsa_key.export_public(as_dict=True)
-    canonical = json.dumps({m: public[m] for m in ("e", "kty", "n")}, separators=(",", ":"), sort_keys=True)
-    expected = base64url_encode(hashlib.sha256(canonical.encode()).digest())
-    assert keys.load_signing_key(private_pem(rsa_key)).kid == expected
-
-
-@pytest.mark.parametrize(
-    "kty, options, alg",
-    [
-        ("RSA", {"size": 2048}, "RS256"),
-        ("EC", {"crv": "P-256"}, "ES256"),
-        ("EC", {"crv": "P-384"}, "ES384"),
-        ("EC", {"crv": "P-521"}, "ES512"),
-        ("OKP", {"crv": "Ed25519"}, "EdDSA"),
-    ],
-)
-def test_alg_defaults(kty, options, alg):
-    key = jwk.JWK.generate(kty=kty, **options)
-    loaded = keys.load_signing_key(key.export_private(as_dict=True))
-    assert loaded.alg == alg
-    # and the key really signs with it
-    token = access_tokens.sign({"sub": "x"}, loaded)
-    assert json.loads(base64url_decode(token.split(".")[0]))["alg"] == alg
-
-
-def test_declared_alg_is_kept(rsa_key):
-    assert keys.load_signing_key(private_dict(rsa_key, alg="PS384")).alg == "PS384"
-
-
-def test_public_key_refused(rsa_key):
-    with pytest.raises(ImproperlyConfigured, match=r"SIGNING_KEYS'\]\[4\] is a public key"):
-        keys.load_signing_key(rsa_key.export_public(as_dict=True), 4)
-
-
-def test_public_pem_refused(rsa_key):
-    with pytest.raises(ImproperlyConfigured, match="public key"):
-        keys.load_signing_key(rsa_key.export_to_pem().decode())
-
-
-def test_oct_key_refused_as_symmetric():
-    secret = jwk.JWK.generate(kty="oct", size=256)
-    with pytest.raises(ImproperlyConfigured, match=r"\[1\] is a symmetric key"):
-        keys.load_signing_key(secret.export(as_dict=True), 1)
-
-
-@pytest.mark.parametrize("alg", ["none", "HS256", "RSA-OAEP-256", "rs256"])
-def test_bad_alg_refused(rsa_key, alg):
-    with pytest.raises(ImproperlyConfigured, match=rf"\[2\] has alg '{alg}', not one of"):
-        keys.load_signing_key(private_dict(rsa_key, alg=alg), 2)
-
-
-@pytest.mark.parametrize(
-    "kty, options, alg",
-    [
-        ("RSA", {"size": 2048}, "ES256"),
-        ("EC", {"crv": "P-256"}, "ES384"),
-        ("EC", {"crv": "P-256"}, "RS256"),
-        ("OKP", {"crv": "Ed25519"}, "ES256"),
-    ],
-)
-def test_alg_that_does_not_fit_the_key_refused(kty, options, alg):
-    # Accepted before, these failed only when the first token was signed (an RSA key "ES256": TypeError).
-    key = jwk.JWK.generate(kty=kty, **options)
-    with pytest.raises(ImproperlyConfigured, match=rf"\[0\] has alg '{alg}', which does not fit"):
-        keys.load_signing_key(private_dict(key, alg=alg))
-
-
-def test_key_with_no_signing_alg_refused_naming_the_entry():
-    exchange_key = jwk.JWK.generate(kty="OKP", crv="X25519")
-    with pytest.raises(ImproperlyConfigured, match=r"SIGNING_KEYS'\]\[3\]: no signing algorithm"):
-        keys.load_signing_key(exchange_key.export_private(as_dict=True), 3)
-
-
-@pytest.mark.parametrize("entry", ["not a key", "{not json", "-----BEGIN PRIVATE KEY-----\nAAAA\n", 42, None])
-def test_unreadable_entry_refused_naming_it(entry):
-    with pytest.raises(ImproperlyConfigured, match=r"RAR_PROVIDER\['SIGNING_KEYS'\]\[5\]"):
-        keys.load_signing_key(entry, 5)
 
 
 def config_error(value) -> str:
@@ -288,109 +167,134 @@ def test_jwk_set_file_with_a_public_key_refused(tmp_path, rsa_key):
         keys.signing_keys()
 
 
-# --- generate_signing_key and rar_generate_key -------------------------------------------------
+# --- published only: a key in /oauth/jwks that signs nothing (the first step of a rotation) ------------
+
+READ_TRANSACTIONS = {"type": "account_information", "actions": ["read_transactions"]}
 
 
-@pytest.mark.parametrize("kty, alg", [("EC", "ES256"), ("OKP", "EdDSA")])
-def test_generate_signing_key(kty, alg):
-    data = keys.generate_signing_key(kty)
-    loaded = keys.load_signing_key(data)
-    assert data["alg"] == loaded.alg == alg and data["use"] == "sig"
-    assert data["kid"] == loaded.kid == jwk.JWK(**data).thumbprint() and "d" in data
+def issued_token(client) -> str:
+    """A JWT access token for the Payments API, issued now at the token endpoint (client credentials)."""
+    from .conftest import TOKEN_URL, basic, post_form
+
+    response = post_form(
+        client,
+        TOKEN_URL,
+        {"grant_type": "client_credentials", "authorization_details": json.dumps([READ_TRANSACTIONS])},
+        **basic("demo-service", "demo-service-secret"),
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
 
 
-def test_generate_signing_key_unknown_type():
-    with pytest.raises(ValueError, match="unsupported key type"):
-        keys.generate_signing_key("oct")
+def kid_of(token: str) -> str:
+    return json.loads(base64url_decode(token.split(".")[0]))["kid"]
 
 
-def run(*args) -> str:
-    out = StringIO()
-    call_command("rar_generate_key", *args, stdout=out)
-    return out.getvalue()
+def published(client) -> list[dict]:
+    response = client.get("/oauth/jwks")
+    assert response.status_code == 200, response.content
+    return response.json()["keys"]
 
 
-def file_mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
+def api_accepts(client, token: str) -> bool:
+    """The demo's Payments API (its guard verifies with this project's published keys)."""
+    response = client.get("/api/transfers/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code in (200, 401), response.content
+    return response.status_code == 200
 
 
-def test_command_prints_a_private_jwk():
-    data = json.loads(run("--kty", "EC", "--crv", "P-384"))
-    assert data["kty"] == "EC" and data["crv"] == "P-384" and data["alg"] == "ES384" and "d" in data
-    assert keys.load_signing_key(data).kid == data["kid"]
+def published_only(key: jwk.JWK, **extra) -> dict:
+    return private_dict(key, use_for_signing=False, **extra)
 
 
-def test_command_prints_rsa_by_default():
-    data = json.loads(run())
-    assert data["kty"] == "RSA" and data["alg"] == "RS256" and "d" in data
-    assert jwk.JWK(**data).get_op_key("sign").key_size == 2048
+@pytest.mark.django_db
+def test_a_published_only_key_is_in_the_jwks_and_never_signs(client, rsa_key, other_rsa_key):
+    with configured([private_dict(rsa_key), published_only(other_rsa_key)]):
+        jwks = published(client)
+        assert [k["kid"] for k in jwks] == [rsa_key.thumbprint(), other_rsa_key.thumbprint()]
+        # The option is this server's business: not a member of the published key.
+        assert not any(k.keys() & {"use_for_signing", "signed_until", "d"} for k in jwks)
+        tokens = [issued_token(client) for _ in range(3)]
+        assert {kid_of(token) for token in tokens} == {rsa_key.thumbprint()}
+        assert all(api_accepts(client, token) for token in tokens)
+        assert keys.current_signing_key().kid == rsa_key.thumbprint()
 
 
-def test_command_refuses_small_rsa(tmp_path):
-    path = tmp_path / "keys.json"
-    with pytest.raises(CommandError, match="at least 2048 bits"):
-        run("--size", "1024", "--jwks-file", str(path))
-    assert not path.exists()
+@pytest.mark.django_db
+@pytest.mark.usefixtures("hand_made_tokens")
+def test_a_token_signed_with_a_published_only_key_verifies_at_the_api(client, rsa_key, other_rsa_key):
+    """What the publish-first step is for: another node that already signs with the key."""
+    claims = access_tokens.build_claims(
+        issuer="http://127.0.0.1:8000",
+        audience="urn:demo:payments",
+        subject="demo-service",
+        client_id="demo-service",
+        expires_in=60,
+        authorization_details=[READ_TRANSACTIONS],
+        client_acts_for_itself=True,
+    )
+    other_node = access_tokens.sign(claims, keys.load_signing_key(private_dict(other_rsa_key)))
+    with configured([private_dict(rsa_key)]):
+        assert not api_accepts(client, other_node)  # a node that does not know the key yet
+    with configured([private_dict(rsa_key), published_only(other_rsa_key)]):
+        assert api_accepts(client, other_node)
 
 
-def test_command_if_missing_needs_a_file():
-    with pytest.raises(CommandError, match="--if-missing needs --jwks-file"):
-        run("--if-missing")
+@pytest.mark.django_db
+def test_promoted_the_key_signs_and_tokens_of_the_old_key_still_verify(client, rsa_key, other_rsa_key):
+    with configured([private_dict(rsa_key), published_only(other_rsa_key)]):
+        before = issued_token(client)
+    with configured([private_dict(rsa_key, signed_until=1), private_dict(other_rsa_key)]):
+        after = issued_token(client)
+        assert (kid_of(before), kid_of(after)) == (rsa_key.thumbprint(), other_rsa_key.thumbprint())
+        assert api_accepts(client, before) and api_accepts(client, after)
+        assert [k["kid"] for k in published(client)] == [rsa_key.thumbprint(), other_rsa_key.thumbprint()]
 
 
-def test_command_jwks_file_create_rotate_if_missing(tmp_path):
-    path = tmp_path / "var" / "signing-keys.json"
-    old_umask = os.umask(0o022)
-    try:
-        out = run("--kty", "EC", "--jwks-file", str(path))
-    finally:
-        os.umask(old_umask)
-    assert file_mode(path) == 0o600
-    first = json.loads(path.read_text())["keys"]
-    assert len(first) == 1 and "d" in first[0] and first[0]["kid"] in out
-    assert sorted(os.listdir(path.parent)) == ["signing-keys.json"]  # no temp file left behind
-
-    run("--kty", "EC", "--jwks-file", str(path))  # rotation: appended, the new key last
-    second = json.loads(path.read_text())["keys"]
-    assert len(second) == 2 and second[0] == first[0] and second[1]["kid"] != first[0]["kid"]
-    assert file_mode(path) == 0o600
-
-    before = path.read_bytes()
-    out = run("--jwks-file", str(path), "--if-missing")
-    assert "already holds 2 key(s)" in out and path.read_bytes() == before
-
-    with configured(str(path)):
-        assert [k.kid for k in keys.signing_keys()] == [k["kid"] for k in second]
-        assert keys.current_signing_key().kid == second[1]["kid"]
+@pytest.mark.django_db
+def test_the_signing_key_is_always_published(client, rsa_key, other_rsa_key):
+    """Whatever the order and the states, the kid of an issued token is in /oauth/jwks."""
+    a, b = rsa_key, other_rsa_key
+    for value, signer in [
+        ([private_dict(a)], a),
+        ([private_dict(a), published_only(b)], a),
+        ([published_only(b), private_dict(a)], a),  # an older published-only key does not sign either
+        ([private_dict(a), private_dict(b)], b),
+        ([private_dict(b), published_only(a, signed_until=5)], b),
+    ]:
+        with configured(value):
+            token = issued_token(client)
+            assert kid_of(token) == signer.thumbprint()
+            assert kid_of(token) in [k["kid"] for k in published(client)]
 
 
-def test_command_if_missing_creates_the_first_key(tmp_path):
-    path = tmp_path / "keys.json"
-    run("--kty", "OKP", "--jwks-file", str(path), "--if-missing")
-    assert [k["alg"] for k in json.loads(path.read_text())["keys"]] == ["EdDSA"]
+@pytest.mark.django_db
+def test_every_key_published_only_signs_nothing_and_the_check_says_so(client, rsa_key):
+    from django.core import checks
+
+    from .conftest import TOKEN_URL, basic, post_form
+
+    with configured([published_only(rsa_key)]):
+        assert [k["kid"] for k in published(client)] == [rsa_key.thumbprint()]  # still served
+        response = post_form(
+            client,
+            TOKEN_URL,
+            {"grant_type": "client_credentials", "authorization_details": json.dumps([READ_TRANSACTIONS])},
+            **basic("demo-service", "demo-service-secret"),
+        )
+        body = response.json()
+        assert body["error"] == "server_error"
+        assert (
+            "published only" in body["error_description"]
+            and "rar_signing_keys promote" in body["error_description"]
+        )
+        errors = [m for m in checks.run_checks() if m.id == "rar_provider.E030"]
+        assert len(errors) == 1 and rsa_key.thumbprint() in errors[0].msg
+    assert not [m for m in checks.run_checks() if m.id == "rar_provider.E030"]
 
 
-def test_command_rewrite_tightens_mode_even_with_a_stale_temp_file(tmp_path):
-    path = tmp_path / "keys.json"
-    path.write_text('{"keys": []}')
-    os.chmod(path, 0o644)
-    stale = tmp_path / "keys.json.tmp"  # left by a crash of the earlier implementation
-    stale.write_text("")
-    os.chmod(stale, 0o644)
-    run("--kty", "EC", "--jwks-file", str(path))
-    assert file_mode(path) == 0o600 and len(json.loads(path.read_text())["keys"]) == 1
-
-
-@pytest.mark.parametrize("content", ["{not json", '{"kty": "RSA"}', "[]"])
-def test_command_refuses_a_corrupted_file_without_touching_it(tmp_path, content):
-    path = tmp_path / "keys.json"
-    path.write_text(content)
-    with pytest.raises(CommandError, match="not touching it"):
-        run("--kty", "EC", "--jwks-file", str(path))
-    assert path.read_text() == content
-    assert os.listdir(tmp_path) == ["keys.json"]
-
-
-def test_command_refuses_an_unreadable_path(tmp_path):
-    with pytest.raises(CommandError, match="cannot be read"):
-        run("--kty", "EC", "--jwks-file", str(tmp_path))  # a directory
+@pytest.mark.django_db
+def test_jwks_cache_lifetime_is_the_setting(client, settings):
+    assert client.get("/oauth/jwks")["Cache-Control"] == "public, max-age=300"
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "JWKS_MAX_AGE": 5}
+    assert client.get("/oauth/jwks")["Cache-Control"] == "public, max-age=5"

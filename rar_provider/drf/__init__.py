@@ -7,6 +7,9 @@
 * :class:`~rar_provider.drf.permissions.HasAccessToken` requires any valid token;
 * :class:`~rar_provider.drf.parsers.JSONParser` answers over-deep JSON with a 400, not a 500.
 
+Inside: :mod:`.config` (the ``RAR_PROVIDER_RESOURCE_SERVER`` setting and the keys it names),
+:mod:`.tokens` (the verified token and the refusals), :mod:`.revocation` (is a token still live?).
+
 See docs/resource-server.md. Needs Django REST framework: ``pip install "django-rar-provider[drf]"``.
 """
 

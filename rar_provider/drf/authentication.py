@@ -15,277 +15,71 @@ accepts only encrypted tokens, compressed (``zip``) JWEs are refused unread,
 and forged values are echoed cut short in error messages.
 
 Configuration: class attributes (``audience``, ``issuer``, ``realm``), else the
-``RAR_PROVIDER_RESOURCE_SERVER`` setting, read on every request::
-
-    RAR_PROVIDER_RESOURCE_SERVER = {
-        "AUDIENCE": "urn:example:payments",   # required (or the class attribute)
-        "ISSUER": "https://auth.example.com", # default: RAR_PROVIDER["ISSUER"]
-        "JWKS": None,            # default: this project's RAR_PROVIDER["SIGNING_KEYS"]
-        "DECRYPTION_KEY": None,  # for JWE APIs: the API's private key
-        "REALM": None,           # default: the audience
-        "LEEWAY": None,          # default: RAR_PROVIDER["JWT_LEEWAY"]
-        "MAX_LIFETIME": 3600,    # seconds; a token whose exp - iat is longer is refused
-        "ALGORITHMS": None,      # signature algorithms accepted; default: all of keys.SIGNING_ALGS
-        "REQUIRE_ENCRYPTION": None,  # default: True when DECRYPTION_KEY is set (a JWE API)
-        "REVOCATION_CHECK": None,    # None, "database" (same project) or "introspection"
-        "INTROSPECTION": None,       # {"URL": ..., "CLIENT_ID": ..., "CLIENT_SECRET": ...}
-        "REVOCATION_CACHE_SECONDS": 0,  # how long a "still live" answer is reused
-    }
+``RAR_PROVIDER_RESOURCE_SERVER`` setting, read on every request
+(:mod:`rar_provider.drf.config` lists its keys).
 
 With ``REVOCATION_CHECK`` the guard also asks whether the token is still live before the view
 runs (a JWT is otherwise valid until ``exp`` even after its grant is revoked): ``"database"``
 looks the token up in this project's DOT tables (the API runs beside the authorization server);
 ``"introspection"`` asks the authorization server (RFC 7662) with the API's own credentials. A
 revoked token — its consent revoked, RFC 7009 revocation, its code replayed, its API deleted — is
-``401 invalid_token``; an unanswered introspection is ``503``, never a pass.
+``401 invalid_token``; an unanswered introspection is ``503``, never a pass
+(:mod:`rar_provider.drf.revocation`).
+
+The names this module always offered are still importable from it: the setting's helpers
+(``resource_server_settings``, ``configured_jwks`` ...), :class:`VerifiedAccessToken`, the
+refusals and :func:`bearer_challenge`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from jwcrypto import jwk
-from jwcrypto.common import JWException
-from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from .. import access_tokens, keys
 from ..conf import rar_settings
-
-SETTING = "RAR_PROVIDER_RESOURCE_SERVER"
-SETTING_KEYS = (
-    "AUDIENCE",
-    "ISSUER",
-    "JWKS",
-    "DECRYPTION_KEY",
-    "REALM",
-    "LEEWAY",
-    "MAX_LIFETIME",
-    "ALGORITHMS",
-    "REQUIRE_ENCRYPTION",
-    "REVOCATION_CHECK",
-    "INTROSPECTION",
-    "REVOCATION_CACHE_SECONDS",
+from . import revocation
+from .config import (
+    DEFAULT_MAX_LIFETIME,
+    REVOCATION_CHECKS,
+    SETTING,
+    SETTING_KEYS,
+    configured_decryption_key,
+    configured_jwks,
+    resource_server_settings,
 )
-REVOCATION_CHECKS = (None, "database", "introspection")
-#: Default ``MAX_LIFETIME``: an access token for an API lives at most this long, in seconds.
-DEFAULT_MAX_LIFETIME = 3600
-#: Longest ``error_description`` put in a challenge, in characters (RFC 6750 §3).
-_MAX_DESCRIPTION = 300
+from .tokens import (
+    InvalidBearerRequest,
+    InvalidToken,
+    RevocationCheckUnavailable,
+    VerifiedAccessToken,
+    bearer_challenge,
+)
+
+__all__ = [
+    "DEFAULT_MAX_LIFETIME",
+    "REVOCATION_CHECKS",
+    "SETTING",
+    "SETTING_KEYS",
+    "InvalidBearerRequest",
+    "InvalidToken",
+    "JWTAccessTokenAuthentication",
+    "RevocationCheckUnavailable",
+    "VerifiedAccessToken",
+    "bearer_challenge",
+    "configured_decryption_key",
+    "configured_jwks",
+    "resource_server_settings",
+]
 
 #: RFC 6750 §2.1: ``b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="``
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-#: RFC 6750 §3: characters allowed in a quoted ``error_description`` (no ``"`` and no ``\``).
-_NOT_ALLOWED_IN_CHALLENGE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 _CHALLENGE_ATTRIBUTE = "_rar_bearer_challenge"
-
-
-# --- settings -------------------------------------------------------------------------------------
-
-
-def resource_server_settings() -> dict[str, Any]:
-    """``settings.RAR_PROVIDER_RESOURCE_SERVER``, read now (so ``override_settings`` works)."""
-    value = getattr(settings, SETTING, None) or {}
-    if not isinstance(value, dict):
-        raise ImproperlyConfigured(f"The {SETTING} setting must be a dict.")
-    unknown = sorted(set(value) - set(SETTING_KEYS))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"{SETTING} has unknown keys {', '.join(unknown)}; known: {', '.join(SETTING_KEYS)}."
-        )
-    return value
-
-
-def _text_of(value: Any, name: str) -> str:
-    """A setting given inline (dict, JSON or PEM text) or as a file path: its text."""
-    if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True)
-    if isinstance(value, bytes):
-        value = value.decode()
-    if isinstance(value, str) and value.lstrip().startswith(("{", "-----")):
-        return value
-    if isinstance(value, str | os.PathLike):
-        path = Path(value)
-        try:
-            return _read_file(str(path), path.stat().st_mtime_ns)
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{SETTING}[{name!r}] names {path}, which cannot be read") from exc
-    raise ImproperlyConfigured(f"{SETTING}[{name!r}] must be a dict, JSON or PEM text, or a file path")
-
-
-@lru_cache(maxsize=16)
-def _read_file(path: str, mtime_ns: int) -> str:
-    """A key file's text, read again only when the file changes (key rotation)."""
-    return Path(path).read_text()
-
-
-@lru_cache(maxsize=16)
-def _key_set(text: str, name: str) -> jwk.JWKSet:
-    try:
-        if text.lstrip().startswith("-----"):
-            key_set = jwk.JWKSet()
-            key_set.add(jwk.JWK.from_pem(text.encode()))
-            return key_set
-        data = json.loads(text)
-        if isinstance(data, dict) and "keys" not in data:
-            data = {"keys": [data]}  # a single JWK
-        return jwk.JWKSet.from_json(json.dumps(data))
-    except (JWException, ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(
-            f"{SETTING}[{name!r}] is not a readable JWK, JWK Set or PEM: {exc}"
-        ) from exc
-
-
-def configured_jwks() -> jwk.JWKSet:
-    """The keys that verify signatures: ``JWKS`` if set, else this server's published keys."""
-    value = resource_server_settings().get("JWKS")
-    if value is None:
-        return keys.public_key_set()
-    return _key_set(_text_of(value, "JWKS"), "JWKS")
-
-
-def configured_decryption_key() -> jwk.JWK | jwk.JWKSet | None:
-    """The API's private key for JWE tokens; a JWK Set (old and new keys, chosen by ``kid``) in a rotation."""
-    value = resource_server_settings().get("DECRYPTION_KEY")
-    if value is None:
-        return None
-    key_set = _key_set(_text_of(value, "DECRYPTION_KEY"), "DECRYPTION_KEY")
-    if not all(key.has_private for key in key_set):
-        raise ImproperlyConfigured(f"{SETTING}['DECRYPTION_KEY'] must be a private key")
-    keys_ = list(key_set)
-    # One key is used whatever the token's kid (a PEM key has no kid of its own).
-    return keys_[0] if len(keys_) == 1 else key_set
-
-
-# --- the verified token ---------------------------------------------------------------------------
-
-
-@dataclass(repr=False)
-class VerifiedAccessToken:
-    """``request.auth`` after a successful authentication: the claims of a valid access token.
-
-    ``matching_details`` is filled by :class:`~rar_provider.drf.permissions.HasAuthorizationDetail`:
-    the entries of ``authorization_details`` that satisfied the view's permissions.
-    """
-
-    claims: dict[str, Any]
-    encrypted: bool = False
-    matching_details: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def subject(self) -> str:
-        return self.claims["sub"]
-
-    @property
-    def client_id(self) -> str:
-        return self.claims["client_id"]
-
-    @property
-    def jti(self) -> str:
-        return self.claims["jti"]
-
-    @property
-    def scope(self) -> str:
-        return self.claims.get("scope") or ""
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        return frozenset(self.scope.split())
-
-    @property
-    def authorization_details(self) -> list[dict[str, Any]]:
-        """RFC 9396 §9.1: the granted details, in full."""
-        return list(self.claims.get("authorization_details") or [])
-
-    @property
-    def is_client_token(self) -> bool:
-        """A client acting for itself (client credentials): the token says so with
-        ``gty: "client_credentials"`` (its ``sub`` is then its client_id, RFC 9068 §2.2).
-
-        Never decided by comparing ``sub`` with ``client_id``: a client registered as ``"1"`` would
-        otherwise read user 1's tokens as its own.
-        """
-        return self.claims.get("gty") == access_tokens.CLIENT_CREDENTIALS
-
-    @property
-    def grant_id(self) -> str:
-        """The approval this token comes from (the ``grant_id`` claim; :mod:`rar_provider.grants`).
-
-        Every token minted from one approval — refreshed or narrowed — has the same one. A token
-        without the claim (a client's own token) is its own approval: ``"jti:<jti>"``.
-        """
-        return self.claims.get("grant_id") or f"jti:{self.jti}"
-
-    def grant_entry(self, index: int) -> int:
-        """The position in the approval of entry ``index`` of :attr:`authorization_details`.
-
-        Record what an entry executed under ``(grant_id, grant_entry(index))``, unique: the entry
-        is then executed once per approval, however many tokens carry it (issue 13).
-        """
-        entries = self.claims.get("grant_entries")
-        return entries[index] if isinstance(entries, list) else index
-
-    @property
-    def expires_at(self) -> datetime:
-        return datetime.fromtimestamp(self.claims["exp"], tz=UTC)
-
-    def __repr__(self) -> str:
-        return f"<VerifiedAccessToken sub={self.subject!r} client_id={self.client_id!r} jti={self.jti!r}>"
-
-
-# --- errors ---------------------------------------------------------------------------------------
-
-
-def bearer_challenge(realm: str | None, error: str | None = None, description: str | None = None) -> str:
-    """RFC 6750 §3: a ``WWW-Authenticate: Bearer`` challenge; values are made safe to quote."""
-    parts = []
-    if description and len(description) > _MAX_DESCRIPTION:
-        description = description[: _MAX_DESCRIPTION - 1] + "…"
-    for name, value in (("realm", realm), ("error", error), ("error_description", description)):
-        if value:
-            parts.append(f'{name}="{_NOT_ALLOWED_IN_CHALLENGE.sub("?", str(value))}"')
-    return "Bearer " + ", ".join(parts) if parts else "Bearer"
-
-
-class InvalidToken(exceptions.AuthenticationFailed):
-    """RFC 6750 §3.1 ``invalid_token``: 401; the challenge says why."""
-
-    error = "invalid_token"
-
-    def __init__(self, description: str):
-        self.description = description
-        super().__init__({"detail": description, "error": self.error})
-
-
-class RevocationCheckUnavailable(exceptions.APIException):
-    """503: the authorization server did not say whether the token is still live (fail closed)."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "the authorization server could not confirm that the token is still valid"
-    default_code = "temporarily_unavailable"
-
-
-class InvalidBearerRequest(InvalidToken):
-    """RFC 6750 §3.1 ``invalid_request``: a malformed ``Authorization: Bearer`` header, 400."""
-
-    error = "invalid_request"
-    status_code = status.HTTP_400_BAD_REQUEST
-
-
-# --- the authentication class ---------------------------------------------------------------------
 
 
 class JWTAccessTokenAuthentication(BaseAuthentication):
@@ -457,8 +251,8 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         check = self.get_revocation_check()
         if check is None:
             return
-        checksum = hashlib.sha256(token.encode()).hexdigest()  # DOT's token_checksum
-        key = "rar_provider:token-live:" + checksum
+        checksum = revocation.token_checksum(token)  # DOT's token_checksum
+        key = revocation.CACHE_PREFIX + checksum
         seconds = int(resource_server_settings().get("REVOCATION_CACHE_SECONDS") or 0)
         if seconds and cache.get(key):
             return
@@ -470,38 +264,13 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
 
     @staticmethod
     def _live_in_database(checksum: str) -> bool:
-        from django.utils import timezone
-        from oauth2_provider.models import get_access_token_model
-
-        return (
-            get_access_token_model()
-            .objects.filter(token_checksum=checksum, expires__gt=timezone.now())
-            .exists()
-        )
+        """:func:`rar_provider.drf.revocation.live_in_database` (override to look elsewhere)."""
+        return revocation.live_in_database(checksum)
 
     @staticmethod
     def _live_by_introspection(token: str) -> bool:
-        import requests
-
-        config = resource_server_settings().get("INTROSPECTION") or {}
-        if not isinstance(config, dict) or not all(
-            config.get(k) for k in ("URL", "CLIENT_ID", "CLIENT_SECRET")
-        ):
-            raise ImproperlyConfigured(
-                f"{SETTING}['INTROSPECTION'] needs URL, CLIENT_ID and CLIENT_SECRET for REVOCATION_CHECK "
-                "'introspection'"
-            )
-        try:
-            response = requests.post(
-                config["URL"],
-                data={"token": token, "token_type_hint": "access_token"},
-                auth=(config["CLIENT_ID"], config["CLIENT_SECRET"]),
-                timeout=float(config.get("TIMEOUT", 5)),
-            )
-            response.raise_for_status()
-            return response.json().get("active") is True
-        except (requests.RequestException, ValueError, AttributeError) as exc:
-            raise RevocationCheckUnavailable() from exc
+        """:func:`rar_provider.drf.revocation.live_by_introspection` (override to ask elsewhere)."""
+        return revocation.live_by_introspection(token)
 
     def get_user(self, token: VerifiedAccessToken):
         """The active user whose primary key is ``sub``; AnonymousUser for a client's own token.

@@ -2,22 +2,25 @@
 
     manage.py rar_generate_key                       # print a private JWK (put it in SIGNING_KEYS)
     manage.py rar_generate_key --jwks-file keys.json # append a key to a JWK Set file (created 0600)
-    manage.py rar_generate_key --jwks-file keys.json --if-missing   # only when the file has no key
+    manage.py rar_generate_key --jwks-file keys.json --if-missing    # only when the file has no key
+    manage.py rar_generate_key --jwks-file keys.json --publish-only  # rotation on several nodes
 
-The newest key (the last one) signs; older keys stay published in the JWKS
-so tokens they signed still verify until they expire. Remove an old key from
-the file once its tokens have expired.
+The newest key (the last one) signs; older keys stay published in the JWKS so tokens they signed
+still verify until they expire. With ``--publish-only`` the new key is published but does not sign
+until ``manage.py rar_signing_keys promote KID``: on several nodes, every node gets it first
+(docs/deploy.md, *Rotating the signing key*). ``rar_signing_keys retire KID`` removes an old key
+once its tokens have expired.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from rar_provider.key_rotation import KeyFileError, add_key, read_key_file, write_key_file
 from rar_provider.keys import generate_signing_key
 
 
@@ -34,45 +37,36 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-missing", action="store_true", help="with --jwks-file: do nothing if it already holds a key"
         )
+        parser.add_argument(
+            "--publish-only",
+            action="store_true",
+            help="with --jwks-file: publish the key without signing with it (promote it later with "
+            "rar_signing_keys promote KID)",
+        )
 
-    def handle(self, *args, kty, size, crv, jwks_file, if_missing, **options):
+    def handle(self, *args, kty, size, crv, jwks_file, if_missing, publish_only, **options):
         if kty == "RSA" and size < 2048:
             raise CommandError("RSA keys must be at least 2048 bits (RFC 7518 §3.3).")
         if not jwks_file:
-            if if_missing:
-                raise CommandError("--if-missing needs --jwks-file.")
+            if if_missing or publish_only:
+                raise CommandError(f"--{'if-missing' if if_missing else 'publish-only'} needs --jwks-file.")
             self.stdout.write(json.dumps(generate_signing_key(kty, size, crv), indent=2))
             return
         path = Path(jwks_file)
-        keys = self.read(path)
-        if keys and if_missing:
-            self.stdout.write(f"{path} already holds {len(keys)} key(s); nothing to do.")
-            return
-        key = generate_signing_key(kty, size, crv)
-        keys.append(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # mkstemp: a new file (O_EXCL), mode 0600 whatever the umask or a stale temp file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump({"keys": keys}, handle, indent=2)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)  # never a half-written key file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self.stdout.write(f"Added key {key['kid']} ({key['alg']}) to {path}; it now signs new tokens.")
-
-    def read(self, path: Path) -> list:
-        if not path.exists():
-            return []
-        try:
-            data = json.loads(path.read_text())
-        except OSError as exc:
-            raise CommandError(f"{path} cannot be read ({exc.strerror}); not touching it.") from exc
-        except ValueError as exc:
-            raise CommandError(f"{path} is not a JWK Set (invalid JSON: {exc}); not touching it.") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-            raise CommandError(f'{path} is not a JWK Set ({{"keys": [...]}}); not touching it.')
-        return data["keys"]
+            entries = read_key_file(path)
+            if entries and if_missing:
+                self.stdout.write(f"{path} already holds {len(entries)} key(s); nothing to do.")
+                return
+            key = generate_signing_key(kty, size, crv)
+            entries = add_key(entries, key, publish_only=publish_only, now=int(time.time()))
+            write_key_file(path, entries)
+        except KeyFileError as exc:
+            raise CommandError(str(exc)) from exc
+        if publish_only:
+            self.stdout.write(
+                f"Added key {key['kid']} ({key['alg']}) to {path}, published only: it signs nothing until "
+                f"every node has this file and `manage.py rar_signing_keys promote {key['kid']}`."
+            )
+        else:
+            self.stdout.write(f"Added key {key['kid']} ({key['alg']}) to {path}; it now signs new tokens.")
