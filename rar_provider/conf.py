@@ -84,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
     # Largest request body, in bytes, the PAR, token, introspection and revocation endpoints read;
     # a larger one is refused with 413 (keep it above 3 x MAX_DETAILS_BYTES: percent-encoding).
     "MAX_REQUEST_BYTES": 65536,
+    # The dotted path of the project's rar_provider.adapter.ProviderAdapter subclass: issuer, subjects,
+    # extra JWT claims and introspection members (docs/settings.md).
+    "ADAPTER": "rar_provider.adapter.ProviderAdapter",
 }
 
 _INT_SETTINGS = (

@@ -113,5 +113,18 @@ def check_settings(app_configs=None, **kwargs):
                     id="rar_provider.E005",
                 )
             )
+    if isinstance(configured.get("ADAPTER"), str):
+        from ..adapter import _adapter_class
+
+        try:
+            _adapter_class(configured["ADAPTER"])
+        except (ImportError, ImproperlyConfigured) as exc:
+            errors.append(
+                checks.Error(
+                    f"RAR_PROVIDER['ADAPTER'] cannot be used: {exc}",
+                    hint="A dotted path to a subclass of rar_provider.adapter.ProviderAdapter.",
+                    id="rar_provider.E005",
+                )
+            )
     errors.extend(issuer_messages(configured.get("ISSUER")))
     return errors

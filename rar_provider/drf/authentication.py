@@ -42,6 +42,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from .. import access_tokens, keys
+from ..adapter import get_adapter
 from ..conf import rar_settings
 from . import revocation
 from .config import (
@@ -126,7 +127,7 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         issuer = self.issuer or resource_server_settings().get("ISSUER")
         if issuer:
             return str(issuer).rstrip("/")
-        return rar_settings.issuer(getattr(request, "_request", request))
+        return get_adapter().issuer(getattr(request, "_request", request))
 
     def get_realm(self) -> str:
         return str(self.realm or resource_server_settings().get("REALM") or self.get_audience())

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from .. import access_tokens, keys
+from ..adapter import access_token_claims, get_adapter
 from ..conf import rar_settings
 from ..models import AccessTokenFormat
 from .context import context_of
@@ -23,7 +24,7 @@ def issuer_for(request) -> str:
     oauthlib request has only the path in ``uri``, so the origin comes from the
     Django request's headers it carries.
     """
-    return rar_settings.issuer(request)
+    return get_adapter().issuer(request)
 
 
 def client_acts_for_itself(request) -> bool:
@@ -34,14 +35,15 @@ def client_acts_for_itself(request) -> bool:
 
 def subject_for(request) -> str:
     """RFC 9068 §2.2 ``sub``: the user's primary key, or the client_id when the client acts for itself."""
+    adapter = get_adapter()
     if client_acts_for_itself(request):
-        return request.client.client_id
-    return str(request.user.pk)
+        return adapter.client_subject(request.client)
+    return adapter.user_subject(request.user)
 
 
 def jwt_claims(request, resource_server) -> dict:
     context = context_of(request)
-    return access_tokens.build_claims(
+    claims = access_tokens.build_claims(
         issuer=issuer_for(request),
         audience=resource_server.identifier,
         subject=subject_for(request),
@@ -52,6 +54,10 @@ def jwt_claims(request, resource_server) -> dict:
         client_acts_for_itself=client_acts_for_itself(request),
         grant_id=context.grant_id,
         grant_entries=context.entries(),
+    )
+    user = None if client_acts_for_itself(request) else request.user
+    return access_token_claims(
+        claims, user=user, client=request.client, grant=context.grant, resource_server=resource_server
     )
 
 

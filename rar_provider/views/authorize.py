@@ -31,10 +31,10 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from .. import hooks, par, signals
+from ..adapter import get_adapter
 from ..authorization import consent_form, outcome
 from ..authorization.outcome import Validated
 from ..authorization.request import PageError, RedirectError, read_query, remember_activation, used_error
-from ..conf import rar_settings
 from ..consent import build_detail_views
 from ..errors import describe
 from ..grants import lifecycle
@@ -284,7 +284,7 @@ class AuthorizationView(View):
                 resource_server=validated.resource_server,
             )
         response = self.redirect(
-            with_issuer(location, rar_settings.issuer(self.request)), validated.application
+            with_issuer(location, get_adapter().issuer(self.request)), validated.application
         )
         return response, issued
 
@@ -294,7 +294,7 @@ class AuthorizationView(View):
             error.error,
             describe(error),
             validated.credentials.get("state"),
-            rar_settings.issuer(self.request),
+            get_adapter().issuer(self.request),
         )
         return self.redirect(uri, validated.application)
 
@@ -304,7 +304,7 @@ class AuthorizationView(View):
         if not error.redirect_uri or application is None:
             return self.error_page(error.error, describe(error))
         uri = error_redirect_uri(
-            error.redirect_uri, error.error, describe(error), error.state, rar_settings.issuer(self.request)
+            error.redirect_uri, error.error, describe(error), error.state, get_adapter().issuer(self.request)
         )
         return self.redirect(uri, application)
 

@@ -24,7 +24,7 @@ from django.views import View
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
-from ..conf import rar_settings
+from ..adapter import get_adapter
 from ..models import sha256_hex
 from .client_auth import EndpointError, authenticate_client
 from .endpoint import OAuthEndpointMixin
@@ -77,11 +77,14 @@ def _common(token, issuer: str, token_type: str) -> dict:
         data["scope"] = scope
     if token.application is not None:
         data["client_id"] = token.application.client_id
+    adapter = get_adapter()
     if token.user is not None:
-        data["sub"] = str(token.user.pk)
+        data["sub"] = adapter.user_subject(token.user)
         data["username"] = token.user.get_username()
     elif token.application is not None:
-        data["sub"] = token.application.client_id  # the client acting for itself (RFC 9068 §2.2)
+        data["sub"] = adapter.client_subject(
+            token.application
+        )  # the client acting for itself (RFC 9068 §2.2)
     data["iat"] = _timestamp(token.created)
     details, resource_server = _details_of(token)
     audiences = [resource_server.identifier] if resource_server is not None else list(token.resource or [])
@@ -112,7 +115,7 @@ def introspect_access_token(value: str, issuer: str, caller) -> dict | None:
         return None
     data = _common(token, issuer, "Bearer")
     data["exp"] = _timestamp(token.expires)
-    return data
+    return get_adapter().introspection_response(data, token=token)
 
 
 def introspect_refresh_token(value: str, issuer: str, caller) -> dict | None:
@@ -131,7 +134,7 @@ def introspect_refresh_token(value: str, issuer: str, caller) -> dict | None:
         if expires <= timezone.now():
             return None
         data["exp"] = _timestamp(expires)
-    return data
+    return get_adapter().introspection_response(data, token=token)
 
 
 class IntrospectionView(OAuthEndpointMixin, View):
@@ -154,7 +157,7 @@ class IntrospectionView(OAuthEndpointMixin, View):
             if hint == "refresh_token"
             else (introspect_access_token, introspect_refresh_token)
         )
-        issuer = rar_settings.issuer(request)
+        issuer = get_adapter().issuer(request)
         for lookup in order:
             data = lookup(values[0], issuer, caller)
             if data is not None:

@@ -12,6 +12,7 @@ from django.views import View
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.settings import oauth2_settings
 
+from ..adapter import get_adapter
 from ..conf import rar_settings
 from ..keys import signing_keys
 from ..models import AuthorizationDetailType
@@ -28,7 +29,7 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
 def server_metadata(request) -> dict:
-    issuer = rar_settings.issuer(request)
+    issuer = get_adapter().issuer(request)
     data: dict = {"issuer": issuer}
     for key, name in ENDPOINTS:
         try:
