@@ -1,7 +1,8 @@
 """Where the CPU goes, per step: cProfile over N in-process flows (Django test client,
 benchmarks.settings: the demo's settings, DEBUG off, in-memory SQLite or BENCH_DATABASE_URL).
 
-    .venv/bin/python -m benchmarks.cpu_profile [-n 200] [--top 12] [--step STEP] [--dump FOLDER]
+    .venv/bin/python -m benchmarks.cpu_profile [-n 200] [--top 12] [--step STEP] [--callers NAME]
+                                               [--dump FOLDER]
 
 For each step: the profiled CPU per request, its self time by package (Django's ORM, templates,
 rar_provider, DOT, oauthlib, jsonschema, jwcrypto/cryptography ...), the functions with the most
@@ -97,11 +98,22 @@ def report(step: str, stats: pstats.Stats, n: int, top: int) -> str:
     return "\n".join(lines)
 
 
+def callers(stats: pstats.Stats, n: int, name: str) -> str:
+    """Who calls the functions named ``name`` (substring), and how often per request."""
+    lines = [f"| callers of {name} | calls/req | cum ms/req |", "|---|--:|--:|"]
+    for key, (_, _, _, _, called_by) in stats.stats.items():
+        if name in key[2]:
+            for caller, (_, calls, _, ct) in sorted(called_by.items(), key=lambda item: -item[1][1]):
+                lines.append(f"| {where(caller)} -> {key[2]} | {calls / n:.0f} | {1000 * ct / n:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=200, help="flows to profile (default 200)")
     parser.add_argument("--top", type=int, default=12, help="rows per table (default 12)")
     parser.add_argument("--step", choices=STEPS, action="append", help="only this step (repeatable)")
+    parser.add_argument("--callers", action="append", default=[], help="who calls this function (repeatable)")
     parser.add_argument("--dump", type=Path, help="write <step>.pstats files into this folder")
     args = parser.parse_args(argv)
     steps = args.step or list(STEPS)
@@ -131,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.dump.mkdir(parents=True, exist_ok=True)
                 stats.dump_stats(args.dump / f"{name.replace(' ', '-')}.pstats")
             print(report(name, stats, counts[name], args.top) + "\n")
+            for function in args.callers:
+                print(callers(stats, counts[name], function) + "\n")
     return 0
 
 
