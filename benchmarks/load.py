@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -96,8 +97,11 @@ def run_step(server, name: str, work, flows: list[Flow], concurrency: int) -> tu
 
     cpu_before, client_before = server.cpu_seconds(), time.process_time()
     started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
+    pool = ThreadPoolExecutor(concurrency)
+    try:
         outcomes = list(pool.map(one, flows))
+    finally:  # on Ctrl-C: drop the flows not started, so the servers are stopped at once
+        pool.shutdown(wait=True, cancel_futures=True)
     result.elapsed = time.perf_counter() - started
     result.server_cpu = server.cpu_seconds() - cpu_before
     result.client_cpu = time.process_time() - client_before
@@ -271,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
 
+    # Ctrl-C and SIGTERM unwind: the servers are stopped and the temporary folder removed (SIGINT's
+    # handler is set even when the tool was started with SIGINT ignored, as `cmd &` in a script does).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     folder = Path(tempfile.mkdtemp(prefix="rar-bench-"))
     try:
         all_results, labels = measure_all(args, folder)
