@@ -96,3 +96,21 @@ lint: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache
+
+# -- issue 11 point 8 / issue 10 point 7: figures, not tests (never part of `make test`); docs/performance.md
+## make bench-deps: node-oidc-provider 9 and Ajv from npm (benchmarks/node/package-lock.json), gitignored
+NODE_PROVIDER := benchmarks/node/node_modules/oidc-provider/package.json
+$(NODE_PROVIDER): benchmarks/node/package.json benchmarks/node/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix benchmarks/node
+	@touch $@
+.PHONY: bench-deps bench
+bench-deps: $(NODE_PROVIDER)
+
+## make bench: SQL queries per step (in-process), then server CPU per step over HTTP with JWT and with
+## opaque access tokens: ours, node-oidc-provider (after make bench-deps) and stock DOT, with ratios.
+## BENCH_ARGS passes options to benchmarks/load.py, e.g. BENCH_ARGS="-n 500 --database-url postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m benchmarks.queries
+	$(BIN)/python -m benchmarks.load $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.load --access-tokens opaque $(BENCH_ARGS)
