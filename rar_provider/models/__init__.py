@@ -5,7 +5,8 @@
   fields the consent page shows;
 * :mod:`.clients`: per-client options (PAR required, client grants);
 * :mod:`.pushed_requests`: pushed authorization requests (RFC 9126 §2);
-* :mod:`.grants`: the grant (what a user approved) and the codes and tokens issued under it.
+* :mod:`.grants`: the grant (what a user approved) and its lifecycle states;
+* :mod:`.issued`: the codes and tokens issued under a grant, and redeemed codes.
 
 DOT models are referenced through DOT's swappable settings
 (``oauth2_settings.APPLICATION_MODEL`` …), as DOT's own migrations do.
@@ -14,17 +15,8 @@ DOT models are referenced through DOT's swappable settings
 from .apis import ACCESS_POLICY_HELP, AccessPolicy, AccessTokenFormat, ConsentPolicy, ResourceServer
 from .clients import ClientGrant, ClientGrantType, ClientPolicy
 from .detail_types import AuthorizationDetailType, DisplayField
-from .grants import (
-    TRANSITIONS,
-    USABLE,
-    AuthorizationGrant,
-    CodeRedemption,
-    GrantState,
-    IssuedAccessToken,
-    IssuedCode,
-    IssuedRefreshToken,
-    new_grant_id,
-)
+from .grants import TRANSITIONS, USABLE, AuthorizationGrant, GrantState, new_grant_id
+from .issued import CodeRedemption, IssuedAccessToken, IssuedCode, IssuedRefreshToken
 from .pushed_requests import PushedAuthorizationRequest, hash_reference, sha256_hex
 
 __all__ = [

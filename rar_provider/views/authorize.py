@@ -25,8 +25,6 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.http import OAuth2ResponseRedirect
-from oauth2_provider.models import get_application_model
 from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
@@ -35,11 +33,12 @@ from ..adapter import get_adapter
 from ..authorization import consent_form, outcome
 from ..authorization.outcome import Validated
 from ..authorization.request import PageError, RedirectError, read_query, remember_activation, used_error
+from ..authorization.responses import AuthorizationResponses
 from ..consent import build_detail_views
 from ..errors import describe
 from ..grants import lifecycle
 from ..oauth.context import KEY as CONTEXT
-from ..oauth.responses import error_redirect_uri, with_issuer
+from ..oauth.responses import with_issuer
 from ..transactions import TransactionConflict, atomic_with_retry
 from .oauth import get_server, request_uri_for
 
@@ -47,7 +46,7 @@ __all__ = ["AuthorizationView", "PageError", "RedirectError"]
 
 
 @method_decorator([never_cache, xframe_options_deny, login_not_required], name="dispatch")
-class AuthorizationView(View):
+class AuthorizationView(AuthorizationResponses, View):
     template_name = "rar_provider/consent.html"
     error_template_name = "rar_provider/error.html"
     http_method_names = ["get", "post"]
@@ -287,40 +286,6 @@ class AuthorizationView(View):
             with_issuer(location, get_adapter().issuer(self.request)), validated.application
         )
         return response, issued
-
-    def redirect_error(self, validated: Validated, error: oauthlib_errors.OAuth2Error):
-        uri = error_redirect_uri(
-            validated.credentials["redirect_uri"],
-            error.error,
-            describe(error),
-            validated.credentials.get("state"),
-            get_adapter().issuer(self.request),
-        )
-        return self.redirect(uri, validated.application)
-
-    def redirect_validation_error(self, error: oauthlib_errors.OAuth2Error):
-        """A normal error found while validating: oauthlib has checked client and redirect URI."""
-        application = get_application_model().objects.filter(client_id=error.client_id).first()
-        if not error.redirect_uri or application is None:
-            return self.error_page(error.error, describe(error))
-        uri = error_redirect_uri(
-            error.redirect_uri, error.error, describe(error), error.state, get_adapter().issuer(self.request)
-        )
-        return self.redirect(uri, application)
-
-    def redirect(self, uri: str, application):
-        # 302, never 307 (RFC 9700 §4.12): the browser must not re-POST the consent form.
-        return OAuth2ResponseRedirect(uri, application.get_allowed_schemes())
-
-    def error_page(self, error: str, description: str, status: int = 400):
-        response = render(
-            self.request,
-            self.error_template_name,
-            {"error": error, "error_description": description},
-            status=status,
-        )
-        response.oauth_error = error  # counted by rar_provider.metrics.OAuthErrorMetricsMiddleware
-        return response
 
 
 def _host(uri: str | None) -> str:

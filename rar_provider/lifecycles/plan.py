@@ -1,25 +1,7 @@
-"""What happens to live authorizations when an operator removes what they were issued under.
+"""Plans: what is live under an API, a client grant or a user, and ending it (one transaction).
 
-One rule, applied by signal handlers whatever makes the change (admin, shell, code): **nothing
-issued under a thing that no longer exists, or no longer allows it, stays usable.** When an API
-(:class:`.models.ResourceServer`), one of its types, a client grant or a user goes away or is
-switched off, every live thing issued under it is ended at once, in the same transaction:
-
-* grants are revoked (:func:`.grants.lifecycle.revoke`: the ``consent_revoked`` signal is sent);
-* unused authorization codes are deleted (a later exchange is ``invalid_grant``);
-* access tokens are deleted (introspection answers ``{"active": false}``, RFC 7662 §2.2);
-* refresh tokens are revoked (a refresh is ``invalid_grant``, RFC 6749 §5.2);
-* pending pushed requests expire (their ``request_uri`` is refused at /authorize, RFC 9126 §4).
-
-Deleting an API ends everything issued for it. A type deleted, disabled, renamed or moved, a
-client grant deleted or narrowed, or an API's access policies changed: everything of that API
-is checked against the current catalogue (:func:`.policy.type_catalogue`) and what carries a
-type no longer allowed is ended. Disabling a user (``is_active`` False) ends everything issued
-to them. Deleting a user or a DOT application needs nothing here: DOT's tokens and codes, our
-grants and pushed requests reference them with ``on_delete=CASCADE`` and go with them.
-
-Nothing is restored when the thing comes back: the client asks again. The table is in
-``docs/lifecycles.md``.
+Nothing here runs by itself; :mod:`.handlers` calls it from signal handlers, admin asks it what a
+deletion would end (:func:`what_deleting_ends`) and how to say so (:func:`describe`).
 """
 
 from __future__ import annotations
@@ -27,19 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 
-from .models import (
+from ..models import (
     AuthorizationDetailType,
     AuthorizationGrant,
     ClientGrant,
-    ClientGrantType,
     ClientPolicy,
     IssuedAccessToken,
     IssuedCode,
@@ -47,7 +26,7 @@ from .models import (
     PushedAuthorizationRequest,
     ResourceServer,
 )
-from .models.grants import TRANSITIONS
+from ..models.grants import TRANSITIONS
 
 #: ``keep(types, application_id, on_behalf_of_user) -> bool``: may this still be used?
 #: Grants in a final state have nothing left to end.
@@ -191,7 +170,7 @@ def no_longer_allowed(resource_server: ResourceServer, application_id=None) -> I
     """What of ``resource_server`` carries a type the current catalogue no longer allows its client."""
     from oauth2_provider.models import get_application_model
 
-    from .policy import type_catalogue
+    from ..policy import type_catalogue
 
     catalogues: dict[tuple[int, bool], frozenset[str]] = {}
     applications = get_application_model().objects
@@ -229,7 +208,7 @@ def issued_to_user(user) -> Issued:
 @transaction.atomic
 def end(issued: Issued, request=None) -> Issued:
     """End everything in ``issued`` (see the module docstring); returns it. Idempotent."""
-    from .grants.lifecycle import revoke
+    from ..grants.lifecycle import revoke
 
     for grant in AuthorizationGrant.objects.filter(pk__in=issued.grants, revoked__isnull=True):
         revoke(grant, request=request)  # and every code and token issued under it
@@ -261,7 +240,7 @@ def what_deleting_ends(objects: Iterable) -> Issued:
 
 def _keep_without_grant(grant: ClientGrant) -> Keep:
     """Keep only what the API allows the client without any client grant (its policy)."""
-    from .models import AccessPolicy
+    from ..models import AccessPolicy
 
     api = grant.resource_server
 
@@ -270,115 +249,6 @@ def _keep_without_grant(grant: ClientGrant) -> Keep:
         return policy == AccessPolicy.ALLOW_ALL or not types
 
     return keep
-
-
-# -- signal handlers: the one mechanism --------------------------------------------------------------
-
-_WATCHED = {
-    ResourceServer: ("user_access_policy", "client_access_policy"),
-    AuthorizationDetailType: ("enabled", "type", "resource_server_id"),
-    ClientGrant: ("resource_server_id",),
-}
-
-
-def _remember_watched(sender, instance, raw=False, **kwargs) -> None:
-    """pre_save: the watched fields as stored, to tell after the save whether they changed."""
-    if raw or instance.pk is None:
-        return
-    names = _WATCHED[sender]
-    instance._rar_stored = sender.objects.filter(pk=instance.pk).values(*names).first()
-
-
-def _recheck_after_save(sender, instance, created=False, raw=False, **kwargs) -> None:
-    stored = getattr(instance, "_rar_stored", None)
-    instance._rar_stored = None
-    if raw or created or not stored:
-        return
-    if all(stored[name] == getattr(instance, name) for name in stored):
-        return
-    if sender is ResourceServer:
-        _end_now(lambda: no_longer_allowed(instance))
-    elif sender is ClientGrant:  # moved to another API: the old API's grants of this client are re-checked
-        old_api = ResourceServer.objects.filter(pk=stored["resource_server_id"]).first()
-        if old_api is not None:
-            _end_now(lambda: no_longer_allowed(old_api, instance.policy.application_id))
-    else:
-        api_ids = {stored["resource_server_id"], instance.resource_server_id}
-        for api in ResourceServer.objects.filter(pk__in=api_ids):
-            _end_now(lambda api=api: no_longer_allowed(api))
-
-
-def _api_deleted(sender, instance, **kwargs) -> None:
-    """pre_delete of an API: the links from grants and issued tokens still point at it here.
-
-    The API's row is locked first, so a token being issued for it meanwhile either committed
-    before (and is found and ended here) or fails its foreign key check after the deletion. Every
-    link is then cleared here, including rows added since admin collected what to update.
-    """
-    ResourceServer.objects.select_for_update().filter(pk=instance.pk).first()
-    end(issued_under(instance))
-    for model in (AuthorizationGrant, IssuedAccessToken, PushedAuthorizationRequest):
-        model.objects.filter(resource_server=instance).update(resource_server=None)
-
-
-def _type_or_grant_deleted(sender, instance, **kwargs) -> None:
-    api = ResourceServer.objects.filter(pk=instance.resource_server_id).first()
-    if api is None:  # the API itself is being deleted: _api_deleted ended everything
-        return
-    if sender is ClientGrant:
-        application_id = (
-            ClientPolicy.objects.filter(pk=instance.policy_id)
-            .values_list("application_id", flat=True)
-            .first()
-        )
-        _end_now(lambda: no_longer_allowed(api, application_id))
-    else:
-        _end_now(lambda: no_longer_allowed(api))
-
-
-def _grant_types_changed(sender, instance, action, reverse, pk_set=None, **kwargs) -> None:
-    """m2m_changed on ClientGrant.detail_types: a type taken out of a grant."""
-    if action not in ("post_remove", "post_clear"):
-        return
-    if reverse:  # type.client_grants.remove(grant)
-        api = instance.resource_server
-        _end_now(lambda: no_longer_allowed(api))
-    else:
-        grant = instance
-        _end_now(lambda: no_longer_allowed(grant.resource_server, grant.policy.application_id))
-
-
-def _user_saved(sender, instance, raw=False, **kwargs) -> None:
-    if raw or getattr(instance, "is_active", True):
-        return
-    end(issued_to_user(instance))
-
-
-def _end_now(plan: Callable[[], Issued]) -> None:
-    """Plan and end now, inside the change's transaction, so nothing is used in between."""
-    end(plan())
-
-
-def connect() -> None:
-    """Connect the handlers (``AppConfig.ready``). Each is connected once (``dispatch_uid``)."""
-    from django.apps import apps
-
-    for model in _WATCHED:
-        pre_save.connect(_remember_watched, sender=model, dispatch_uid=f"rar-lifecycle-pre-{model.__name__}")
-        post_save.connect(
-            _recheck_after_save, sender=model, dispatch_uid=f"rar-lifecycle-post-{model.__name__}"
-        )
-    pre_delete.connect(_api_deleted, sender=ResourceServer, dispatch_uid="rar-lifecycle-api-deleted")
-    for model in (AuthorizationDetailType, ClientGrant):
-        post_delete.connect(
-            _type_or_grant_deleted, sender=model, dispatch_uid=f"rar-lifecycle-deleted-{model.__name__}"
-        )
-    m2m_changed.connect(
-        _grant_types_changed, sender=ClientGrantType, dispatch_uid="rar-lifecycle-grant-types"
-    )
-    post_save.connect(
-        _user_saved, sender=apps.get_model(settings.AUTH_USER_MODEL), dispatch_uid="rar-lifecycle-user"
-    )
 
 
 def describe(issued: Issued) -> str:
