@@ -53,7 +53,7 @@ def _raise(problem: AuthorizationDetailsProblem, request) -> None:
 def check_parameters(request) -> None:
     """RFC 6749 §3.1: each parameter at most once (RFC 8707 ``resource`` may repeat) and well formed,
     as :mod:`rar_provider.parameters` says (the error is the table's, e.g. ``invalid_request``)."""
-    pairs = list(request.uri_query_params or []) + list(getattr(request, "decoded_body", None) or [])
+    pairs = request_pairs(request)
     try:
         parameters.check(AUTHORIZATION, pairs, presence=False)
     except RequestProblem as problem:
@@ -158,8 +158,7 @@ def check_pkce_method(request) -> None:
 
 def requested_resources(request) -> list[str]:
     """RFC 8707 §2: every ``resource`` value (oauthlib keeps only the last of repeated ones)."""
-    pairs = list(request.uri_query_params or []) + list(getattr(request, "decoded_body", None) or [])
-    values = [value for key, value in pairs if key == "resource"]
+    values = [value for key, value in request_pairs(request) if key == "resource"]
     if not values and isinstance(getattr(request, "resource", None), str):
         values = [request.resource]
     return values
@@ -185,8 +184,16 @@ def validate_details(details: list[dict], resource_server, client, *, on_behalf_
     return catalogue
 
 
-def _query_pairs(request) -> tuple:
-    return tuple(request.uri_query_params or ()) + tuple(getattr(request, "decoded_body", None) or ())
+def request_pairs(request) -> tuple[tuple[str, str], ...]:
+    """The request's query and body parameters as ``(name, value)`` pairs, parsed once per request.
+
+    oauthlib parses its ``uri_query_params`` again on every access; the steps read them several times.
+    """
+    cached = vars(request).get("_rar_pairs")
+    if cached is None:
+        cached = tuple(request.uri_query_params or ()) + tuple(getattr(request, "decoded_body", None) or ())
+        request._rar_pairs = cached
+    return cached
 
 
 def check_details_request(request, *, on_behalf_of_user: bool) -> None:
@@ -197,7 +204,7 @@ def check_details_request(request, *, on_behalf_of_user: bool) -> None:
     over the same parameters (the code being issued) reuses the first pass's result.
     """
     context = context_of(request)
-    pairs = _query_pairs(request)
+    pairs = request_pairs(request)
     if context.validated_pairs is None or context.validated_pairs != pairs:
         raw = getattr(request, "authorization_details", None)
         try:
