@@ -427,7 +427,7 @@ def admin_log_in(site, browser) -> None:
 
 
 def test_admin_list_pages_fit_1280_px(site, browser, request):
-    # With rows in every list: a consent, a pushed request, tokens.
+    # With rows in every list: a grant, a pushed request, tokens.
     verifier, _ = start_pushed(site, browser, [MONEY_TRANSFER, ACCOUNT_INFORMATION])
     log_in(browser)
     wait_for(browser, "button[name=decision]")
@@ -442,10 +442,10 @@ def test_admin_list_pages_fit_1280_px(site, browser, request):
         "resourceserver",
         "authorizationdetailtype",
         "clientpolicy",
-        "consent",
+        "authorizationgrant",
         "pushedauthorizationrequest",
-        "accesstokendetails",
-        "refreshtokendetails",
+        "issuedaccesstoken",
+        "issuedrefreshtoken",
         "coderedemption",
     ):
         browser.get(f"{site.url}/admin/rar_provider/{page}/")

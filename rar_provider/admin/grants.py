@@ -110,7 +110,7 @@ class IssuedRefreshTokenInline(IssuedInline):
 class AuthorizationGrantAdmin(WithAssets, admin.ModelAdmin):
     """Grants, their lifecycle state, and the codes and tokens issued under them; revoke in bulk."""
 
-    list_display = ("id", "user", "application", "api", "types", "created_short", "state", "status")
+    list_display = ("id", "user", "application", "api", "types", "created_short", "state")
     list_filter = (
         ("user", admin.RelatedOnlyFieldListFilter),
         ("application", admin.RelatedOnlyFieldListFilter),

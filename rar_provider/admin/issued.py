@@ -115,12 +115,16 @@ class IssuedAccessTokenAdmin(WithAssets, admin.ModelAdmin):
     """What each access token carries, and its grant. Never the token itself (DOT's ``__str__`` is
     the raw token value)."""
 
-    list_display = ("id", "user", "client", "api", "types", "grant")
+    list_display = ("id", "user", "client", "api", "types", "grant_number")
     list_filter = ("resource_server",)
     list_select_related = ("access_token__user", "access_token__application", "resource_server", "grant")
     search_fields = ("access_token__user__username", "access_token__application__name", "grant__grant_id")
     fields = ("grant", "resource_server", "details_pretty", "grant_entries")
     readonly_fields = fields
+
+    @admin.display(description=_("grant"), ordering="grant")
+    def grant_number(self, obj) -> str:
+        return f"#{obj.grant_id}" if obj.grant_id else "-"
 
     @admin.display(description=_("user"))
     def user(self, obj):
@@ -153,7 +157,7 @@ class IssuedAccessTokenAdmin(WithAssets, admin.ModelAdmin):
 class IssuedRefreshTokenAdmin(WithAssets, admin.ModelAdmin):
     """Refresh tokens and their grant (whose details they keep whole). Never the token itself."""
 
-    list_display = ("id", "refresh_token_id", "user", "client", "api", "grant")
+    list_display = ("id", "refresh_token_id", "user", "client", "api", "grant_number")
     list_filter = ("grant__resource_server",)
     list_select_related = (
         "refresh_token__user",
@@ -163,6 +167,10 @@ class IssuedRefreshTokenAdmin(WithAssets, admin.ModelAdmin):
     search_fields = ("refresh_token__user__username", "refresh_token__application__name", "grant__grant_id")
     fields = ("grant", "details_pretty")
     readonly_fields = fields
+
+    @admin.display(description=_("grant"), ordering="grant")
+    def grant_number(self, obj) -> str:
+        return f"#{obj.grant_id}"
 
     @admin.display(description=_("user"))
     def user(self, obj):
