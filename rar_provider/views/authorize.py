@@ -103,19 +103,21 @@ class AuthorizationView(AuthorizationResponses, View):
             return self.redirect_error(validated, decided.error)
         if isinstance(decided, outcome.Ask):
             return self.render_consent(auth, validated)
-        return atomic_with_retry(lambda: self.issue_without_asking(auth, validated, decided))
+        response = atomic_with_retry(lambda: self.issue_without_asking(auth, validated, decided))
+        # The stored grant was revoked between finding it and locking it: ask the user instead.
+        return self.render_consent(auth, validated) if response is None else response
 
     def issue_without_asking(self, auth, validated: Validated, decided):
         """No consent page: a new approved grant (:class:`~.outcome.Skip`) or a stored one
-        (:class:`~.outcome.Reuse`, locked and re-checked), then the code."""
-        if auth.record is not None and not par.consume(auth.record):
-            return self.redirect_error(validated, used_error())
+        (:class:`~.outcome.Reuse`, locked and re-checked), then the code. ``None`` when the stored
+        grant is no longer live once locked (nothing was changed: the caller asks instead)."""
         if isinstance(decided, outcome.Reuse):
             grant = lifecycle.lock(decided.grant.pk)
-            if grant is None or not grant.is_live:  # revoked since it was found: ask instead
-                transaction.set_rollback(True)
-                return self.render_consent(auth, validated)
-        else:
+            if grant is None or not grant.is_live:  # revoked since it was found
+                return None
+        if auth.record is not None and not par.consume(auth.record):
+            return self.redirect_error(validated, used_error())
+        if not isinstance(decided, outcome.Reuse):
             grant = lifecycle.approve_without_asking(
                 self.request.user, validated.application, validated.resource_server, validated.scopes, []
             )
