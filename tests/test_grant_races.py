@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,11 +69,26 @@ class Rows:
         )
         return [state for (state,) in rows]
 
+    def grant_pks(self, after: int) -> list[int]:
+        rows = self.run("SELECT id FROM rar_provider_authorizationgrant WHERE id > %s ORDER BY id", (after,))
+        return [pk for (pk,) in rows]
+
     def grant(self, grant_id: str) -> tuple[int, str]:
         """(pk, state) of the grant named ``grant_id`` (a token's claim)."""
         return self.run(
             "SELECT id, state FROM rar_provider_authorizationgrant WHERE grant_id = %s", (grant_id,)
         )[0]
+
+    def grant_of_code(self, code: str) -> int:
+        """The pk of the grant an authorization code was issued under."""
+        return self.value(
+            "SELECT i.grant_id FROM rar_provider_issuedcode i"
+            " JOIN oauth2_provider_grant g ON g.id = i.code_id WHERE g.code = %s",
+            code,
+        )
+
+    def grant_state(self, grant_pk: int) -> str:
+        return self.value("SELECT state FROM rar_provider_authorizationgrant WHERE id = %s", grant_pk)
 
     def live_under(self, grant_pk: int) -> tuple[int, int]:
         """(access tokens, unrevoked refresh tokens) still issued under a grant."""
@@ -126,6 +142,21 @@ class Stack:
         assert self.http.trouble() == []
         log = self.server.log()[self.log_from :]
         assert "Traceback" not in log, log[log.find("Traceback") - 2000 :][:8000]
+
+
+@contextmanager
+def standard_consent_policy(stack: Stack, browser: dict):
+    """The Payments API with the ``standard`` consent policy (grants answer later requests) for the
+    block; afterwards ``transactional`` again, and the grants made meanwhile revoked (the user's
+    Revoke), so that none answers a later test's request."""
+    before = stack.rows.last_grant()
+    stack.rows.set_consent_policy("standard")
+    try:
+        yield
+    finally:
+        stack.rows.set_consent_policy("transactional")
+        for grant_pk in stack.rows.grant_pks(after=before):
+            stack.http.revoke(browser, grant_pk)
 
 
 def at_once(count: int, work: Callable[[int], object]) -> list:
@@ -212,45 +243,49 @@ def race_one_code(stack: Stack, browser: dict) -> None:
         assert rows.live_under(grant_pk) == (0, 0)
 
 
-# -- 3. Revoke racing a chain of refreshes: nothing under the revoked grant stays live ------------------
+# -- 3. Revoke racing the code exchange and a chain of refreshes: nothing under the grant stays live ---
 
-REVOKE_TRIALS = 6
+REVOKE_TRIALS = 8
 REFRESHES = 4
 
 
 def race_revoke_and_refresh(stack: Stack, browser: dict) -> list[int]:
-    """Per trial, a user's Revoke fired with a chain of refreshes; returns how many refreshes of
-    each trial's chain succeeded before it was refused."""
+    """Per trial, a user's Revoke fired with the code's exchange and a chain of refreshes after it
+    (each trial starts the Revoke a little later); returns, per trial, how many token requests of
+    the chain succeeded before one was refused."""
     http, rows = stack.http, stack.rows
     outcomes = []
     for trial in range(REVOKE_TRIALS):
-        first = http.exchange(http.code(browser, [TRANSFER])).json()
-        grant_pk, _ = rows.grant(jwt_claims(first["access_token"])["grant_id"])
-        issued = [first]
+        code = http.code(browser, [TRANSFER])
+        grant_pk = rows.grant_of_code(code)
+        issued: list[dict] = []
 
-        def refresh_chain() -> int:
-            """Refresh, then refresh what it issued, … until refused: how many succeeded."""
-            for done in range(REFRESHES):
-                response = http.refresh(issued[-1]["refresh_token"])
-                if response.status_code != 200:
-                    assert error_of(response) == "invalid_grant", response.text
-                    return done
+        def token_chain(code=code, issued=issued) -> int:
+            """Exchange the code, refresh what it issued, and so on, until refused."""
+            response = http.exchange(code)
+            while response.status_code == 200:
                 issued.append(assert_describes_token(response.json()))
-            return REFRESHES
+                if len(issued) > REFRESHES:
+                    break
+                response = http.refresh(issued[-1]["refresh_token"])
+            else:
+                assert (response.status_code, error_of(response)) == (400, "invalid_grant"), response.text
+            return len(issued)
 
-        def revoke():
-            time.sleep(0.015 * trial)  # land at a different point of the chain in each trial
+        def revoke(grant_pk=grant_pk, trial=trial):
+            time.sleep(0.012 * trial)  # land at a different point of the chain in each trial
             return http.revoke(browser, grant_pk)
 
-        revoked, refreshed = at_once(2, lambda n: revoke() if n == 0 else refresh_chain())
+        revoked, succeeded = at_once(2, lambda n: revoke() if n == 0 else token_chain())
         assert revoked.status_code == 302, revoked.text[:300]
-        outcomes.append(refreshed)
-        assert rows.grant(jwt_claims(first["access_token"])["grant_id"])[1] == "revoked"
+        outcomes.append(succeeded)
+        assert rows.grant_state(grant_pk) == "revoked"
         for tokens in issued:
             assert http.introspect(tokens["access_token"]) == {"active": False}
             again = http.refresh(tokens["refresh_token"])
             assert (again.status_code, error_of(again)) == (400, "invalid_grant")
-        assert http.transfer(issued[-1]["access_token"], TRANSFER).status_code == 401
+        if issued:
+            assert http.transfer(issued[-1]["access_token"], TRANSFER).status_code == 401
         assert rows.live_under(grant_pk) == (0, 0)
     return outcomes
 
@@ -295,9 +330,11 @@ READ_ONLY = [
 
 
 def race_codes_of_one_grant(stack: Stack, browser: dict) -> None:
+    """One approval of a reusable grant, then narrower requests it answers without asking (RFC 9396
+    §6.1): their codes, exchanged at once, all succeed (no replay seen where there is none), each
+    token carrying what its own request asked for, all under the one grant."""
     http, rows = stack.http, stack.rows
-    rows.set_consent_policy("standard")
-    try:
+    with standard_consent_policy(stack, browser):
         before = rows.last_grant()
         requests = [[ACCOUNTS], *READ_ONLY]
         codes = [http.code(browser, requests[0])]
@@ -314,8 +351,50 @@ def race_codes_of_one_grant(stack: Stack, browser: dict) -> None:
             grant_ids.add(jwt_claims(answer["access_token"])["grant_id"])
         assert len(grant_ids) == 1
         assert rows.grant_states(after=before) == ["redeemed"]
-    finally:
-        rows.set_consent_policy("transactional")
+
+
+# -- 6. Revoke racing new requests that a reusable grant answers, and a refresh under it ------------------
+
+REUSE_TRIALS = 3
+
+
+def race_revoke_and_reuse(stack: Stack, browser: dict) -> None:
+    """A user's Revoke of a reusable grant fired with requests it would answer without asking and a
+    refresh under it: a code issued before the Revoke is ended with the grant, a request after it is
+    asked afresh (a consent page), and nothing issued under the grant works afterwards."""
+    http, rows = stack.http, stack.rows
+    with standard_consent_policy(stack, browser):
+        for _ in range(REUSE_TRIALS):
+            code = http.code(browser, [ACCOUNTS])
+            grant_pk = rows.grant_of_code(code)
+            first = assert_describes_token(http.exchange(code).json())
+            queries = [http.query(details) for details in READ_ONLY]
+
+            def work(n: int, queries=queries, grant_pk=grant_pk, first=first):
+                if n == 0:
+                    return http.revoke(browser, grant_pk)
+                if n == 1:
+                    return http.refresh(first["refresh_token"])
+                return http.authorize(browser, queries[n - 2])
+
+            revoked, refreshed, *answers = at_once(2 + len(queries), work)
+            assert revoked.status_code == 302, revoked.text[:300]
+            assert rows.grant_state(grant_pk) == "revoked"
+            issued = [first]
+            if refreshed.status_code == 200:
+                issued.append(assert_describes_token(refreshed.json()))
+            else:
+                assert (refreshed.status_code, error_of(refreshed)) == (400, "invalid_grant")
+            for tokens in issued:
+                assert http.introspect(tokens["access_token"]) == {"active": False}
+                again = http.refresh(tokens["refresh_token"])
+                assert (again.status_code, error_of(again)) == (400, "invalid_grant")
+            for answer in answers:
+                assert answer.status_code in (200, 302), answer.text[:300]  # asked again, or a code
+                if answer.status_code == 302:
+                    late = http.exchange(redirect_query(answer)["code"])
+                    assert (late.status_code, error_of(late)) == (400, "invalid_grant"), late.text
+            assert rows.live_under(grant_pk) == (0, 0)
 
 
 # -- The PostgreSQL pass ---------------------------------------------------------------------------------
@@ -363,4 +442,9 @@ def test_narrowing_refreshes_at_once_answer_what_the_token_carries(stack):
 
 def test_codes_of_one_reusable_grant_exchanged_at_once_all_succeed(stack):
     race_codes_of_one_grant(stack, stack.http.login())
+    stack.assert_no_trouble()
+
+
+def test_revoke_racing_reuse_of_the_grant_leaves_nothing_live(stack):
+    race_revoke_and_reuse(stack, stack.http.login())
     stack.assert_no_trouble()

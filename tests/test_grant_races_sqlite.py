@@ -24,6 +24,7 @@ from .test_grant_races import (
     race_one_code,
     race_one_consent_page,
     race_revoke_and_refresh,
+    race_revoke_and_reuse,
     sqlite_rows,
 )
 
@@ -71,4 +72,9 @@ def test_narrowing_refreshes_at_once_answer_what_the_token_carries(stack):
 
 def test_codes_of_one_reusable_grant_exchanged_at_once_all_succeed(stack):
     race_codes_of_one_grant(stack, stack.http.login())
+    stack.assert_no_trouble()
+
+
+def test_revoke_racing_reuse_of_the_grant_leaves_nothing_live(stack):
+    race_revoke_and_reuse(stack, stack.http.login())
     stack.assert_no_trouble()
