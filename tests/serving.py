@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVE = ROOT / "scripts" / "serve"
@@ -142,3 +143,64 @@ def stop(server: Server) -> None:
 
 def as_json(body: bytes) -> dict:
     return json.loads(body.decode())
+
+
+# -- The demo served on a database the test provides (e.g. pytest-django's PostgreSQL test database) -
+
+
+@functools.cache
+def signing_keys() -> Path:
+    """A JWK Set file for servers started by :func:`start_on`: made once per test session."""
+    folder = Path(tempfile.mkdtemp(prefix="rar-keys-"))
+    atexit.register(shutil.rmtree, folder, True)
+    keys = folder / "keys.json"
+    env = base_env(DATABASE_URL=f"sqlite:///{folder / 'unused.sqlite3'}", RAR_SIGNING_KEYS_FILE=str(keys))
+    manage(env, "rar_generate_key", "--jwks-file", str(keys), "--if-missing")
+    return keys
+
+
+def start_on(tmp_path: Path, database_url: str, **env_extra: str) -> Server:
+    """Run scripts/serve on a free port on ``database_url`` as it is (migrated and loaded by the
+    caller), with ``WEB_CONCURRENCY`` workers (default 2) and its own signing keys.
+
+    The server's log (gunicorn's and Django's, tracebacks included) is ``tmp_path / "serve.log"``.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = base_env(
+        DATABASE_URL=database_url,
+        RAR_SIGNING_KEYS_FILE=str(signing_keys()),
+        STATIC_ROOT=str(tmp_path / "static"),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+        BIND=f"127.0.0.1:{port}",
+        RAR_PROVIDER_ISSUER=url,
+        WEB_CONCURRENCY="2",
+    )
+    env.update(env_extra)
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 (kept open for the server's lifetime)
+    process = subprocess.Popen(
+        [str(SERVE)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    server = Server(url, process, tmp_path)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"scripts/serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            if server.get("/healthz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop(server)
+    raise AssertionError(f"scripts/serve did not answer /healthz in {START_TIMEOUT} s:\n{server.log()}")
+
+
+def postgres_url(settings_dict: dict) -> str:
+    """The ``postgres://`` URL (django-environ's form) of a Django PostgreSQL database's settings."""
+    user = settings_dict.get("USER") or "postgres"
+    password = settings_dict.get("PASSWORD")
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}" if password else quote(user, safe="")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{settings_dict['NAME']}"
