@@ -45,6 +45,7 @@ def build_claims(
     client_acts_for_itself: bool = False,
     grant_id: str = "",
     grant_entries: list[int] | None = None,
+    dpop_jkt: str = "",
     now: int | None = None,
 ) -> dict[str, Any]:
     """RFC 9068 §2.2 claims, plus RFC 9396 §9.1 ``authorization_details`` in full.
@@ -52,7 +53,8 @@ def build_claims(
     ``client_acts_for_itself`` (client credentials): ``gty: "client_credentials"`` marks the token
     as the client's own (``subject`` is then its client_id); a user's token has no ``gty``.
     ``grant_id`` and ``grant_entries`` (:mod:`rar_provider.grants`) name the approval and, for each
-    entry of ``authorization_details``, its position in that approval.
+    entry of ``authorization_details``, its position in that approval. ``dpop_jkt``: the thumbprint
+    of the DPoP key the token is bound to, as ``cnf: {"jkt": …}`` (RFC 9449 §6.1).
     """
     issued_at = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
@@ -73,6 +75,8 @@ def build_claims(
     if grant_id:
         claims["grant_id"] = grant_id
         claims["grant_entries"] = list(grant_entries or [])
+    if dpop_jkt:
+        claims["cnf"] = {"jkt": dpop_jkt}
     return claims
 
 
@@ -212,6 +216,9 @@ def _check_claim_types(claims: dict[str, Any]) -> None:
         raise InvalidAccessToken(
             "the token's grant_entries is not one position per authorization_details entry"
         )
+    confirmation = claims.get("cnf", {})
+    if not isinstance(confirmation, dict) or not isinstance(confirmation.get("jkt", ""), str):
+        raise InvalidAccessToken("the token's cnf claim is not an object with a string jkt (RFC 9449 §6.1)")
 
 
 def verify(

@@ -87,6 +87,19 @@ DEFAULTS: dict[str, Any] = {
     # The dotted path of the project's rar_provider.adapter.ProviderAdapter subclass: issuer, subjects,
     # extra JWT claims and introspection members (docs/settings.md).
     "ADAPTER": "rar_provider.adapter.ProviderAdapter",
+    # RFC 9449 (DPoP, rar_provider.dpop): the algorithms a DPoP proof may be signed with (asymmetric
+    # only; "none" and HS* are refused by rar_provider.E005), advertised as
+    # dpop_signing_alg_values_supported.
+    "DPOP_SIGNING_ALGS": ["ES256", "PS256", "EdDSA"],
+    # Seconds after its iat a DPoP proof is accepted (plus JWT_LEEWAY either side); its jti is
+    # remembered that long in Django's cache, so a proof is used once.
+    "DPOP_PROOF_MAX_AGE": 60,
+    # RFC 9449 §8: require a server nonce in DPoP proofs at PAR and token (use_dpop_nonce); nonces
+    # are HMACs of a time slot of DPOP_NONCE_LIFETIME seconds, valid for that slot and the next.
+    "DPOP_NONCE_REQUIRED": False,
+    "DPOP_NONCE_LIFETIME": 300,
+    # Refuse token requests that carry no DPoP proof (only DPoP-bound tokens are issued).
+    "DPOP_REQUIRED": False,
 }
 
 _INT_SETTINGS = (
@@ -105,8 +118,17 @@ _INT_SETTINGS = (
     "REPLAY_WINDOW",
     "CONSENT_RETENTION",
     "MAX_REQUEST_BYTES",
+    "DPOP_PROOF_MAX_AGE",
+    "DPOP_NONCE_LIFETIME",
 )
-_BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
+_BOOL_SETTINGS = (
+    "PAR_ENABLED",
+    "PAR_REQUIRED",
+    "PKCE_S256_ONLY",
+    "EXACT_REDIRECT_URI",
+    "DPOP_NONCE_REQUIRED",
+    "DPOP_REQUIRED",
+)
 
 
 class Settings:

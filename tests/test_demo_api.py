@@ -194,7 +194,9 @@ def test_a_token_without_a_money_transfer_is_403(client, alice):
 
 def test_no_token_is_401_and_an_invalid_one_401_invalid_token(client, token):
     response = client.post(API_URL, json.dumps(APPROVED), content_type="application/json")
-    assert response.status_code == 401 and response["WWW-Authenticate"] == 'Bearer realm="urn:demo:payments"'
+    assert response.status_code == 401 and response["WWW-Authenticate"] == (
+        'Bearer realm="urn:demo:payments", DPoP realm="urn:demo:payments", algs="ES256 PS256 EdDSA"'
+    )
     response = post_transfer(client, token[:-4] + "AAAA", APPROVED)
     assert response.status_code == 401 and challenge(response)["error"] == "invalid_token"
     assert not Transfer.objects.exists()

@@ -47,6 +47,8 @@ from .conftest import (
 API = "urn:demo:payments"
 LOCATION = "https://bank.example/payments"
 ACCOUNT_INFORMATION = {"type": "account_information", "actions": ["list_accounts", "read_balances"]}
+#: RFC 9449 §7.2: with no token at all, a bare challenge of both schemes (no error).
+BARE_CHALLENGE = f'Bearer realm="{API}", DPoP realm="{API}", algs="ES256 PS256 EdDSA"'
 TRANSFER_WITH_ACTIONS = {**MONEY_TRANSFER, "actions": ["initiate", "status"], "locations": [LOCATION]}
 
 
@@ -206,13 +208,13 @@ def test_missing_authorization_header_is_401_with_a_bare_bearer_challenge(client
     response = client.get("/t/token/")
     assert response.status_code == 401
     # RFC 6750 §3.1: no error code when the request carries no authentication at all.
-    assert response["WWW-Authenticate"] == f'Bearer realm="{API}"'
+    assert response["WWW-Authenticate"] == BARE_CHALLENGE
 
 
 def test_another_scheme_is_left_alone_and_answered_with_the_bearer_challenge(client):
     response = client.get("/t/token/", **basic("demo-client", "demo-secret"))
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == f'Bearer realm="{API}"'
+    assert response["WWW-Authenticate"] == BARE_CHALLENGE
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer two tokens", "Bearer tökén", "Bearer a,b"])
@@ -399,7 +401,10 @@ def test_audience_and_realm_from_the_setting(client, alice, settings):
     )
     token = signed_token(audience="urn:demo:other", subject=str(alice.pk))
     assert client.get("/t/settings-audience/", **bearer(token)).status_code == 200
-    assert client.get("/t/settings-audience/")["WWW-Authenticate"] == 'Bearer realm="Other API"'
+    assert (
+        client.get("/t/settings-audience/")["WWW-Authenticate"]
+        == 'Bearer realm="Other API", DPoP realm="Other API", algs="ES256 PS256 EdDSA"'
+    )
 
 
 def test_no_audience_anywhere_is_improperly_configured(client, alice):
@@ -498,7 +503,7 @@ def test_two_required_types_collect_both_matching_details(client, alice):
 def test_detail_permission_without_a_token_is_401_not_403(client):
     response = client.get("/t/transfer/")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == f'Bearer realm="{API}"'
+    assert response["WWW-Authenticate"] == BARE_CHALLENGE
 
 
 def test_permission_without_a_type_is_improperly_configured(client, alice_token):

@@ -1,7 +1,7 @@
 """The ``RAR_PROVIDER`` setting itself: a dict of known keys, each of the right type and range.
 
 - rar_provider.E005  a RAR_PROVIDER value has the wrong type or is out of range (PAR_LIFETIME under
-                     600 seconds, RFC 9126 §2.2)
+                     600 seconds, RFC 9126 §2.2; DPOP_SIGNING_ALGS asymmetric, RFC 9449 §11.6)
 - rar_provider.W003  RAR_PROVIDER has a key we do not know (a typo; the closest known key is named)
 - rar_provider.E004  (retired: an unknown key is now the warning W003)
 
@@ -42,6 +42,7 @@ _CHECKED_ELSEWHERE = {
     "CONSENT_HOOKS",
     "PROPERTY_NAME_PATTERN",
     "RATE_LIMITS",
+    "DPOP_SIGNING_ALGS",
 }
 
 
@@ -126,5 +127,11 @@ def check_settings(app_configs=None, **kwargs):
                     id="rar_provider.E005",
                 )
             )
+    from ..dpop import configured_algorithms
+
+    try:
+        configured_algorithms()  # RFC 9449 §11.6: asymmetric only, never none or HS*
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), id="rar_provider.E005"))
     errors.extend(issuer_messages(configured.get("ISSUER")))
     return errors

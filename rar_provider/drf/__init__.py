@@ -5,7 +5,9 @@
 * :class:`~rar_provider.drf.permissions.HasAuthorizationDetail` requires an
   ``authorization_details`` entry of a type (with actions / locations);
 * :class:`~rar_provider.drf.permissions.HasAccessToken` requires any valid token;
-* :class:`~rar_provider.drf.parsers.JSONParser` answers over-deep JSON with a 400, not a 500.
+* :class:`~rar_provider.drf.parsers.JSONParser` answers over-deep JSON with a 400, not a 500;
+* :mod:`~rar_provider.drf.dpop`: DPoP-bound tokens (RFC 9449 §7) are used only with their proof;
+  :func:`~rar_provider.drf.dpop.exception_handler` adds the ``DPoP-Nonce`` header (§9).
 
 Inside: :mod:`.config` (the ``RAR_PROVIDER_RESOURCE_SERVER`` setting and the keys it names),
 :mod:`.tokens` (the verified token and the refusals), :mod:`.revocation` (is a token still live?).
@@ -26,6 +28,7 @@ from .authentication import (
     JWTAccessTokenAuthentication,
     VerifiedAccessToken,
 )
+from .dpop import exception_handler
 from .parsers import JSONParser
 from .permissions import (
     HasAccessToken,
@@ -44,6 +47,7 @@ __all__ = [
     "JSONParser",
     "JWTAccessTokenAuthentication",
     "VerifiedAccessToken",
+    "exception_handler",
     "find_details",
     "insufficient_authorization",
 ]

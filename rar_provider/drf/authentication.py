@@ -33,18 +33,16 @@ refusals and :func:`bearer_challenge`.
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication
 
 from .. import access_tokens, keys
 from ..adapter import get_adapter
 from ..conf import rar_settings
-from . import revocation
+from . import dpop, revocation
 from .config import (
     DEFAULT_MAX_LIFETIME,
     REVOCATION_CHECKS,
@@ -77,10 +75,6 @@ __all__ = [
     "configured_jwks",
     "resource_server_settings",
 ]
-
-#: RFC 6750 §2.1: ``b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="``
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-_CHALLENGE_ATTRIBUTE = "_rar_bearer_challenge"
 
 
 class JWTAccessTokenAuthentication(BaseAuthentication):
@@ -157,40 +151,37 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
     # DRF's interface ----------------------------------------------------------------------------
 
     def authenticate(self, request):
-        token = self.bearer_token(request)
-        if token is None:
+        presented = dpop.presented_token(request)
+        if presented is None:
             return None
+        scheme, token = presented
         try:
             verified = self.verify_token(token, request)
+            dpop.check_sender(scheme, token, verified, request, nonce_server=self.get_audience())
             self.check_not_revoked(token)
             user = self.get_user(verified)
         except InvalidToken as exc:
-            setattr(request, _CHALLENGE_ATTRIBUTE, (exc.error, exc.description))
+            chosen = getattr(exc, "scheme", None) or scheme  # a DPoP refusal is answered with DPoP
+            setattr(request, dpop.CHALLENGE_ATTRIBUTE, (chosen, exc.error, exc.description))
             raise
         return user, verified
 
     def authenticate_header(self, request) -> str:
-        """The 401 challenge (RFC 6750 §3): bare when no token was sent, else with the error."""
-        error, description = getattr(request, _CHALLENGE_ATTRIBUTE, None) or (None, None)
-        return bearer_challenge(self.get_realm(), error, description)
+        """The 401 challenge (RFC 6750 §3, RFC 9449 §7.1) of the scheme the request used, with the
+        error; with no token at all, a bare challenge of both schemes (RFC 9449 §7.2)."""
+        scheme, error, description = getattr(request, dpop.CHALLENGE_ATTRIBUTE, None) or (None, None, None)
+        if scheme == dpop.DPOP:
+            return dpop.dpop_challenge(self.get_realm(), error, description)
+        if scheme == dpop.BEARER:
+            return bearer_challenge(self.get_realm(), error, description)
+        return f"{bearer_challenge(self.get_realm())}, {dpop.dpop_challenge(self.get_realm())}"
 
     # steps --------------------------------------------------------------------------------------
 
     def bearer_token(self, request) -> str | None:
         """RFC 6750 §2.1: the b64token of an ``Authorization: Bearer`` header; None for other schemes."""
-        header = get_authorization_header(request)
-        scheme, _, credentials = header.partition(b" ")
-        if scheme.lower() != b"bearer":
-            return None
-        try:
-            token = credentials.decode("ascii").strip(" ")
-        except UnicodeDecodeError:
-            token = None
-        if not token or not _B64TOKEN.fullmatch(token):
-            error = InvalidBearerRequest("the Authorization header must be 'Bearer' and one token (RFC 6750)")
-            setattr(request, _CHALLENGE_ATTRIBUTE, (error.error, error.description))
-            raise error
-        return token
+        presented = dpop.presented_token(request)
+        return presented[1] if presented is not None and presented[0] == dpop.BEARER else None
 
     def verify_token(self, token: str, request) -> VerifiedAccessToken:
         """Decrypt (JWE) and verify (JWS) the token, then check the RFC 9068 §2.2 claims we rely on."""

@@ -16,6 +16,8 @@ modification time changes (a key rotation needs no restart)::
         "REVOCATION_CHECK": None,    # None, "database" (same project) or "introspection"
         "INTROSPECTION": None,       # {"URL": ..., "CLIENT_ID": ..., "CLIENT_SECRET": ...}
         "REVOCATION_CACHE_SECONDS": 0,  # how long a "still live" answer is reused
+        "DPOP_ORIGIN": None,         # this API's public scheme://host[:port] for DPoP htu (RFC 9449)
+        "DPOP_NONCE_REQUIRED": False,  # RFC 9449 §9: DPoP proofs must carry this API's nonce
     }
 
 With ``JWKS`` unset the guard verifies with every key this project publishes at ``/oauth/jwks``,
@@ -51,6 +53,8 @@ SETTING_KEYS = (
     "REVOCATION_CHECK",
     "INTROSPECTION",
     "REVOCATION_CACHE_SECONDS",
+    "DPOP_ORIGIN",
+    "DPOP_NONCE_REQUIRED",
 )
 REVOCATION_CHECKS = (None, "database", "introspection")
 #: Default ``MAX_LIFETIME``: an access token for an API lives at most this long, in seconds.

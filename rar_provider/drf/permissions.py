@@ -27,6 +27,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
 from .authentication import JWTAccessTokenAuthentication, VerifiedAccessToken, bearer_challenge
+from .dpop import dpop_challenge
 
 INSUFFICIENT_SCOPE = "insufficient_scope"
 
@@ -34,9 +35,13 @@ INSUFFICIENT_SCOPE = "insufficient_scope"
 class InsufficientAuthorization(exceptions.PermissionDenied):
     """RFC 6750 §3.1 ``insufficient_scope``: 403 with a ``WWW-Authenticate`` challenge saying why."""
 
-    def __init__(self, description: str, realm: str | None = None):
+    def __init__(self, description: str, realm: str | None = None, *, dpop_bound: bool = False):
         self.description = description
-        self.auth_header = bearer_challenge(realm, INSUFFICIENT_SCOPE, description)
+        self.auth_header = (
+            dpop_challenge(realm, INSUFFICIENT_SCOPE, description)
+            if dpop_bound
+            else bearer_challenge(realm, INSUFFICIENT_SCOPE, description)
+        )
         super().__init__({"detail": description, "error": INSUFFICIENT_SCOPE}, code=INSUFFICIENT_SCOPE)
 
 
@@ -44,7 +49,10 @@ def insufficient_authorization(request, description: str) -> InsufficientAuthori
     """The 403 for ``request``, with the realm of the class that authenticated it (for use in views)."""
     authenticator = getattr(request, "successful_authenticator", None)
     realm = authenticator.get_realm() if isinstance(authenticator, JWTAccessTokenAuthentication) else None
-    return InsufficientAuthorization(description, realm)
+    token = getattr(request, "auth", None)
+    # RFC 9449 §7.1: a DPoP-bound token's request is answered with the DPoP scheme.
+    bound = isinstance(token, VerifiedAccessToken) and bool(token.dpop_jkt)
+    return InsufficientAuthorization(description, realm, dpop_bound=bound)
 
 
 def _strings(value: Any) -> list[str]:

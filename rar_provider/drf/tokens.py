@@ -34,6 +34,14 @@ class VerifiedAccessToken:
     claims: dict[str, Any]
     encrypted: bool = False
     matching_details: list[dict[str, Any]] = field(default_factory=list)
+    #: The DPoP proof that came with a DPoP-bound token (:mod:`rar_provider.drf.dpop`), else ``None``.
+    dpop_proof: Any = None
+
+    @property
+    def dpop_jkt(self) -> str:
+        """RFC 9449 §6.1: the thumbprint of the key the token is bound to (``cnf.jkt``), or ``""``."""
+        confirmation = self.claims.get("cnf")
+        return (confirmation.get("jkt") or "") if isinstance(confirmation, dict) else ""
 
     @property
     def subject(self) -> str:
@@ -99,15 +107,24 @@ class VerifiedAccessToken:
 # --- errors ---------------------------------------------------------------------------------------
 
 
-def bearer_challenge(realm: str | None, error: str | None = None, description: str | None = None) -> str:
-    """RFC 6750 §3: a ``WWW-Authenticate: Bearer`` challenge; values are made safe to quote."""
+def challenge(
+    scheme: str, realm: str | None, error: str | None = None, description: str | None = None, **extra: str
+) -> str:
+    """RFC 6750 §3 / RFC 9449 §7.1: a ``WWW-Authenticate`` challenge of ``scheme`` (``Bearer`` or
+    ``DPoP``); values are made safe to quote, the description cut to 300 characters."""
     parts = []
     if description and len(description) > _MAX_DESCRIPTION:
         description = description[: _MAX_DESCRIPTION - 1] + "…"
-    for name, value in (("realm", realm), ("error", error), ("error_description", description)):
+    pairs = (("realm", realm), ("error", error), ("error_description", description), *extra.items())
+    for name, value in pairs:
         if value:
             parts.append(f'{name}="{_NOT_ALLOWED_IN_CHALLENGE.sub("?", str(value))}"')
-    return "Bearer " + ", ".join(parts) if parts else "Bearer"
+    return f"{scheme} " + ", ".join(parts) if parts else scheme
+
+
+def bearer_challenge(realm: str | None, error: str | None = None, description: str | None = None) -> str:
+    """RFC 6750 §3: a ``WWW-Authenticate: Bearer`` challenge; values are made safe to quote."""
+    return challenge("Bearer", realm, error, description)
 
 
 class InvalidToken(exceptions.AuthenticationFailed):

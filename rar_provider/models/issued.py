@@ -16,6 +16,13 @@ from .apis import ResourceServer
 from .grants import AuthorizationGrant
 
 
+def dpop_key_field(help_text: str) -> models.CharField:
+    """The RFC 7638 SHA-256 thumbprint (``jkt``, base64url) of a DPoP key (RFC 9449); blank: none."""
+    return models.CharField(
+        _("DPoP key thumbprint"), max_length=64, blank=True, default="", editable=False, help_text=help_text
+    )
+
+
 class IssuedCode(models.Model):
     """An authorization code (DOT's ``Grant`` row) issued under a grant, and what it carries.
 
@@ -32,6 +39,9 @@ class IssuedCode(models.Model):
         _("one-time entries only"),
         default=False,
         help_text=_("Every entry it carries is of a one-time type: its tokens get no refresh token."),
+    )
+    dpop_jkt = dpop_key_field(
+        _("The authorization request's dpop_jkt: the code is exchanged only with a proof of this key.")
     )
 
     class Meta:
@@ -65,6 +75,7 @@ class IssuedAccessToken(models.Model):
     )
     authorization_details = OrderedJSONField(_("authorization details"), default=list)
     grant_entries = OrderedJSONField(_("grant entries"), default=list, blank=True)
+    dpop_jkt = dpop_key_field(_("The DPoP key the token is bound to (cnf.jkt); blank: a bearer token."))
 
     class Meta:
         verbose_name = _("access token issued")
@@ -84,6 +95,12 @@ class IssuedRefreshToken(models.Model):
     )
     grant = models.ForeignKey(AuthorizationGrant, on_delete=models.CASCADE, related_name="refresh_tokens")
     authorization_details = OrderedJSONField(_("authorization details"), default=list)
+    dpop_jkt = dpop_key_field(
+        _(
+            "Issued with this DPoP key: it is used with a DPoP proof, of this key for a public client "
+            "(RFC 9449 §5)."
+        )
+    )
 
     class Meta:
         verbose_name = _("refresh token issued")

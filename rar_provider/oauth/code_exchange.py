@@ -21,6 +21,7 @@ from oauth2_provider.models import get_grant_model, get_refresh_token_model
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from .. import signals
+from ..dpop import binding as dpop
 from ..grants import lifecycle, only_one_time_entries
 from ..models import CodeRedemption, IssuedCode, sha256_hex
 from .context import context_of
@@ -56,6 +57,8 @@ class CodeExchangeMixin:
                 grant=context.grant,
                 authorization_details=context.details,
                 one_time_only=only_one_time_entries(context.details, context.detail_types),
+                # RFC 9449 §10: the request's dpop_jkt (a DPoP proof at PAR is kept as one).
+                dpop_jkt=getattr(request, "dpop_jkt", None) or "",
             )
             lifecycle.code_issued(context.grant)
         return code_row
@@ -76,7 +79,8 @@ class CodeExchangeMixin:
         second exchange of the same code waits for the first to commit, then finds the code gone
         and its redemption recorded, so it revokes the grant (RFC 6749 §4.1.2) and gets
         ``invalid_grant``. A grant revoked meanwhile is ``invalid_grant`` too. DOT's checks
-        (expiry, scopes, user, nonce, claims) run on the one row read after the lock.
+        (expiry, scopes, user, nonce, claims) run on the one row read after the lock. A code bound
+        to a DPoP key needs a proof of that key (RFC 9449 §10, ``invalid_grant``).
         """
         grant = lifecycle.lock_for_code(code, client)
         context = context_of(request)
@@ -102,6 +106,7 @@ class CodeExchangeMixin:
                 raise oauthlib_errors.InvalidGrantError(
                     description=GRANT_ENDED.format(what="code"), request=request
                 )
+            dpop.check_code_binding(issued.dpop_jkt, request)
             context.grant, context.carried, context.one_time_only = (
                 grant,
                 issued.authorization_details,

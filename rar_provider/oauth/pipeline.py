@@ -105,8 +105,9 @@ def check_redirect_uri_exact(request) -> None:
 
 
 #: Parameters only rar_provider's authorization endpoint can honour: the consent page shows the
-#: details, and a request_uri is resolved there (RFC 9126 §4).
-OUR_ENDPOINT_ONLY = ("authorization_details", "request_uri")
+#: details, a request_uri is resolved there (RFC 9126 §4), and a code is bound to a DPoP key only
+#: when it is issued under a grant (RFC 9449 §10).
+OUR_ENDPOINT_ONLY = ("authorization_details", "request_uri", "dpop_jkt")
 
 
 def check_endpoint(request) -> None:
@@ -123,7 +124,11 @@ def check_endpoint(request) -> None:
         if getattr(request, name, None) is not None:
             raise InvalidRequestError(
                 description=f"{name} needs rar_provider's authorization endpoint: this endpoint does not "
-                "show authorization details for consent.",
+                + (
+                    "bind codes to DPoP keys."
+                    if name == "dpop_jkt"
+                    else "show authorization details for consent."
+                ),
                 request=request,
             )
 

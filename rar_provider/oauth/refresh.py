@@ -12,6 +12,7 @@ from __future__ import annotations
 from oauth2_provider.models import get_refresh_token_model
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
+from ..dpop import binding as dpop
 from ..grants import lifecycle
 from ..models import IssuedRefreshToken, sha256_hex
 from .code_exchange import GRANT_ENDED
@@ -50,7 +51,8 @@ class RefreshMixin:
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         """RFC 6749 §6: the refresh token is valid and its grant usable — read under lock, so a
         concurrent revocation of the grant either comes first and is seen, or waits and then also
-        revokes what this refresh issues (:func:`rar_provider.grants.lifecycle.lock_for_refresh_token`)."""
+        revokes what this refresh issues (:func:`rar_provider.grants.lifecycle.lock_for_refresh_token`).
+        A refresh token issued with DPoP needs a proof (RFC 9449 §5, :mod:`rar_provider.dpop.binding`)."""
         grant = lifecycle.lock_for_refresh_token(refresh_token)
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
         if not valid and revoke_replayed_refresh_token(refresh_token, client):
@@ -60,11 +62,12 @@ class RefreshMixin:
                 raise oauthlib_errors.InvalidGrantError(
                     description=GRANT_ENDED.format(what="refresh token"), request=request
                 )
-            carried = (
+            carried, dpop_jkt = (
                 IssuedRefreshToken.objects.filter(refresh_token=request.refresh_token_instance)
-                .values_list("authorization_details", flat=True)
+                .values_list("authorization_details", "dpop_jkt")
                 .first()
-            )
+            ) or ([], "")
+            dpop.check_refresh_binding(dpop_jkt, request)
             context = context_of(request)
             context.grant, context.carried = grant, carried or []
             context.record(context.carried, grant.resource_server)

@@ -13,6 +13,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from .. import access_tokens, keys
 from ..adapter import access_token_claims, get_adapter
 from ..conf import rar_settings
+from ..dpop import binding as dpop
 from ..models import AccessTokenFormat
 from .context import context_of
 
@@ -54,6 +55,7 @@ def jwt_claims(request, resource_server) -> dict:
         client_acts_for_itself=client_acts_for_itself(request),
         grant_id=context.grant_id,
         grant_entries=context.entries(),
+        dpop_jkt=dpop.bound_key(request),
     )
     user = None if client_acts_for_itself(request) else request.user
     return access_token_claims(

@@ -15,6 +15,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
+from ..dpop import binding as dpop
 from ..grants import lifecycle
 from ..models import AccessTokenFormat, IssuedAccessToken, IssuedRefreshToken
 from ..pkce import required_for_public_clients
@@ -85,13 +86,15 @@ class RARValidator(CodeExchangeMixin, RefreshMixin, OAuth2Validator):
         """The access token and what it carries: its grant's details, or the subset asked for (§6)."""
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         context = context_of(request)
-        if context.grant is not None or context.details or context.resource_server is not None:
+        jkt = dpop.bound_key(request)
+        if context.grant is not None or context.details or context.resource_server is not None or jkt:
             context.issued_access_token = IssuedAccessToken.objects.create(
                 access_token=access_token,
                 grant=context.grant,
                 resource_server=context.resource_server,
                 authorization_details=context.details,
                 grant_entries=context.entries(),
+                dpop_jkt=jkt,
             )
         if context.grant is not None and request.grant_type == "authorization_code":
             lifecycle.redeemed(context.grant)
@@ -110,7 +113,10 @@ class RARValidator(CodeExchangeMixin, RefreshMixin, OAuth2Validator):
         context = context_of(request)
         if context.grant is not None:
             IssuedRefreshToken.objects.create(
-                refresh_token=refresh_token, grant=context.grant, authorization_details=context.kept
+                refresh_token=refresh_token,
+                grant=context.grant,
+                authorization_details=context.kept,
+                dpop_jkt=dpop.bound_key(request),
             )
         return refresh_token
 
@@ -123,10 +129,16 @@ class RARValidator(CodeExchangeMixin, RefreshMixin, OAuth2Validator):
         the token, readable by the API only. A grant of one-time entries only
         (:func:`rar_provider.grants.only_one_time_entries`) gets no refresh token: it could only
         mint tokens for what was already executed.
+
+        RFC 9449 §5: with a DPoP proof the token type is ``DPoP``; a refresh token that could not
+        record its key (no grant: a code of DOT's own view) is not issued rather than left unbound.
         """
         context = context_of(request)
-        if "refresh_token" in token and context.one_time_only:
+        bound = bool(dpop.bound_key(request))
+        if "refresh_token" in token and (context.one_time_only or (bound and context.grant is None)):
             del token["refresh_token"]
+        if bound:
+            token["token_type"] = "DPoP"
         super()._save_bearer_token(token, request, *args, **kwargs)
         issued = context.issued_access_token
         details = issued.authorization_details if issued is not None else []

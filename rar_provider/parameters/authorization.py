@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .shared import AUTHORIZATION_DETAILS, RESOURCE
 from .table import (
+    DPOP_JKT,
     NEVER,
     OPTIONAL,
     PROMPT_VALUE,
@@ -83,6 +84,15 @@ AUTHORIZATION_REQUEST = (
         r"S256",
         example="S256",
         bad="plain",
+    ),
+    Parameter(
+        "dpop_jkt",
+        OPTIONAL,
+        "the base64url SHA-256 JWK thumbprint of the client's DPoP key, 43 characters (RFC 9449 §10, "
+        "RFC 7638); at PAR it must name the key of a `DPoP` proof sent with it (§10.1)",
+        DPOP_JKT,
+        example="0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+        bad="0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4",
     ),
     AUTHORIZATION_DETAILS,
     RESOURCE,

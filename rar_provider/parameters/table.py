@@ -25,6 +25,8 @@ URI = r"[\x21-\x7e]+"
 SCOPE = r"[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*"
 UNRESERVED_43_128 = r"[A-Za-z0-9._~-]{43,128}"
 PROMPT_VALUE = r"(?:login|consent|select_account)"
+#: RFC 7638 SHA-256 thumbprint, base64url without padding (RFC 9449 §10 ``dpop_jkt``).
+DPOP_JKT = r"[A-Za-z0-9_-]{43}"
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,10 @@ def introspect_access_token(value: str, issuer: str, caller) -> dict | None:
         return None
     if not may_introspect(caller, token, access_token=True):
         return None
-    data = _common(token, issuer, "Bearer")
+    jkt = getattr(getattr(token, "rar_issued", None), "dpop_jkt", "")
+    data = _common(token, issuer, "DPoP" if jkt else "Bearer")
+    if jkt:
+        data["cnf"] = {"jkt": jkt}  # RFC 9449 §6.2: the key the token is bound to
     data["exp"] = _timestamp(token.expires)
     return get_adapter().introspection_response(data, token=token)
 
@@ -181,6 +184,12 @@ class IntrospectionView(OAuthEndpointMixin, View):
         )
         if token is None or token.is_expired() or token.application is None:
             raise EndpointError("invalid_token", "The bearer token is not valid.", 401)
+        if getattr(getattr(token, "rar_issued", None), "dpop_jkt", ""):
+            raise EndpointError(
+                "invalid_token",
+                "The token is DPoP-bound: it cannot be used as a bearer token (RFC 9449 §7.2).",
+                401,
+            )
         if "introspection" not in token.scope.split():
             raise EndpointError("insufficient_scope", "The bearer token lacks the introspection scope.", 403)
         return token.application

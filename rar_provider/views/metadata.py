@@ -59,6 +59,8 @@ def server_metadata(request) -> dict:
     if algs:
         data["access_token_signing_alg_values_supported"] = algs
     data["scopes_supported"] = sorted(oauth2_settings.SCOPES)
+    # RFC 9449 §5.1: the algorithms DPoP proofs may be signed with (rar_provider.dpop).
+    data["dpop_signing_alg_values_supported"] = list(rar_settings.DPOP_SIGNING_ALGS)
     return data
 
 

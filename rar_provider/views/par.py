@@ -11,6 +11,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
 from .. import par, signals
 from ..conf import rar_settings
+from ..dpop import DPoPProblem, binding
 from ..errors import describe
 from ..parameters import AUTHORIZATION_PARAMETERS
 from ..ratelimit import rate_limited
@@ -45,6 +46,8 @@ class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
             return self.push(request)
         except PARError as error:
             return error.response()
+        except DPoPProblem as problem:
+            return binding.error_response(problem)
 
     def push(self, request) -> JsonResponse:
         pairs = self.form
@@ -65,6 +68,7 @@ class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
 
         # RFC 6749 §3.1: unknown parameters are ignored; only the authorization request is kept.
         stored_pairs = [(key, value) for key, value in pairs if key in AUTHORIZATION_PARAMETERS]
+        stored_pairs = binding.bind_pushed_request(request, stored_pairs)  # DPoP, RFC 9449 §10.1
         try:
             _scopes, credentials = server.validate_authorization_request(
                 request_uri_for(request.path, stored_pairs), pushed=True, client=client

@@ -17,6 +17,8 @@ from oauth2_provider import views as dot_views
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.signals import app_authorized
 
+from ..dpop import DPoPProblem
+from ..dpop import binding as dpop
 from ..models import sha256_hex
 from ..oauth.validator import ISSUED, IssuedTokens
 from ..ratelimit import rate_limited
@@ -38,12 +40,23 @@ class TokenView(OAuthEndpointMixin, dot_views.TokenView):
     commits. A refresh locks its grant, then its token, in the order revocation does
     (:mod:`rar_provider.grants.lifecycle`). A transaction the database aborts (deadlock,
     serialization failure) is run again (:mod:`rar_provider.transactions`); if it keeps failing the
-    answer is ``503 temporarily_unavailable``, never a 500.
+    answer is ``503 temporarily_unavailable``, never a 500. A ``DPoP`` proof (RFC 9449 §5) binds
+    what is issued to its key (:mod:`rar_provider.dpop.binding`).
     """
 
     endpoint = "token"
 
     def post(self, request, *args, **kwargs):
+        """RFC 9449 §5: a ``DPoP`` proof is checked first (once, its ``jti`` spent), then the grant."""
+        try:
+            dpop.verify_token_request(request)
+        except DPoPProblem as problem:
+            return dpop.error_response(problem)
+        response = self.respond(request, *args, **kwargs)
+        dpop.finish_token_response(response)
+        return response
+
+    def respond(self, request, *args, **kwargs):
         if request.POST.get("grant_type") not in ATOMIC_GRANT_TYPES:
             return super().post(request, *args, **kwargs)
         try:
