@@ -117,7 +117,7 @@ def test_a_required_nonce_is_asked_for_at_the_token_endpoint(alice_client, nonce
     response = token(alice_client, code, verifier, key)
     assert_oauth_json_error(response, 400, "use_dpop_nonce", mentions="nonce")
     nonce = response["DPoP-Nonce"]
-    assert len(nonce) == 32
+    assert len(nonce) == 32 and response["Access-Control-Expose-Headers"] == "DPoP-Nonce"
     response = token(alice_client, code, verifier, proof=key.proof(nonce=nonce))
     assert response.status_code == 200, response.content
     assert response.json()["token_type"] == "DPoP" and response["DPoP-Nonce"]  # §8.2: the next nonce

@@ -119,7 +119,7 @@ class IssuedAccessTokenAdmin(WithAssets, admin.ModelAdmin):
     list_filter = ("resource_server",)
     list_select_related = ("access_token__user", "access_token__application", "resource_server", "grant")
     search_fields = ("access_token__user__username", "access_token__application__name", "grant__grant_id")
-    fields = ("grant", "resource_server", "details_pretty", "grant_entries")
+    fields = ("grant", "resource_server", "details_pretty", "grant_entries", "dpop_jkt")
     readonly_fields = fields
 
     @admin.display(description=_("grant"), ordering="grant")
@@ -165,7 +165,7 @@ class IssuedRefreshTokenAdmin(WithAssets, admin.ModelAdmin):
         "grant__resource_server",
     )
     search_fields = ("refresh_token__user__username", "refresh_token__application__name", "grant__grant_id")
-    fields = ("grant", "details_pretty")
+    fields = ("grant", "details_pretty", "dpop_jkt")
     readonly_fields = fields
 
     @admin.display(description=_("grant"), ordering="grant")

@@ -63,7 +63,11 @@ def error_response(problem: DPoPProblem) -> JsonResponse:
     """RFC 9449 §5 / §8: ``400`` with the error, and a fresh ``DPoP-Nonce`` when one is asked for."""
     from ..views.oauth import oauth_error_response
 
-    headers = {"DPoP-Nonce": problem.nonce} if problem.nonce else None
+    headers = (
+        {"DPoP-Nonce": problem.nonce, "Access-Control-Expose-Headers": "DPoP-Nonce"}
+        if problem.nonce
+        else None
+    )
     return oauth_error_response(problem.error, problem.description, 400, headers)
 
 
@@ -95,6 +99,7 @@ def finish_token_response(response) -> None:
     """§8.2: with nonces required, every token response names the nonce to use next."""
     if rar_settings.DPOP_NONCE_REQUIRED and "DPoP-Nonce" not in response:
         response["DPoP-Nonce"] = nonces.new_nonce()
+        response["Access-Control-Expose-Headers"] = "DPoP-Nonce"  # §8: readable by browser clients
 
 
 def proof_of(request) -> VerifiedProof | None:

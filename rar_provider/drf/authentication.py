@@ -6,7 +6,9 @@ are encrypted to its own key), and validates it locally (RFC 9068 §4): the
 signature with the issuer's published keys, ``typ: at+jwt``, ``iss``, ``aud``
 (this API's identifier), ``exp``. No call to the authorization server is made,
 so a JWT stays valid until it expires even if it is revoked; opaque tokens
-cannot be read here at all and need introspection (RFC 7662).
+cannot be read here at all and need introspection (RFC 7662). A DPoP-bound token
+(``cnf.jkt``, RFC 9449) is accepted only as ``Authorization: DPoP`` with a valid
+proof of its key for this request (:mod:`rar_provider.drf.dpop`).
 
 Hardened as RFC 8725 asks: the algorithm is pinned to the key and to the API's
 allow-list, ``nbf``/``iat``/``exp`` are checked with a small leeway, a token
@@ -78,7 +80,8 @@ __all__ = [
 
 
 class JWTAccessTokenAuthentication(BaseAuthentication):
-    """Authenticates ``Authorization: Bearer <JWT>`` requests to one API (RFC 6750 §2.1, RFC 9068 §4).
+    """Authenticates ``Authorization: Bearer <JWT>`` requests to one API (RFC 6750 §2.1, RFC 9068 §4),
+    and ``Authorization: DPoP <JWT>`` with a ``DPoP`` proof for DPoP-bound tokens (RFC 9449 §7).
 
     Returns ``(user, token)``: ``user`` is the Django user whose primary key is
     ``sub``, or an ``AnonymousUser`` for a client acting for itself (``sub`` is

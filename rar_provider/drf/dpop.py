@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 
-from rest_framework import status
 from rest_framework.authentication import get_authorization_header
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -131,5 +130,5 @@ def exception_handler(exc, context):
     nonce = getattr(exc, "dpop_nonce", None)
     if response is not None and nonce:
         response["DPoP-Nonce"] = nonce
-        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response["Access-Control-Expose-Headers"] = "WWW-Authenticate, DPoP-Nonce"  # §7.1, §9 (CORS)
     return response
