@@ -184,3 +184,14 @@ def test_a_forged_cnf_claim_is_refused(client, alice, hand_made_tokens):
     forged = access_tokens.sign(claims, keys.current_signing_key())
     response = dpop_post(client, forged, DPoPKey().proof(API_HTU, access_token=forged))
     assert response.status_code == 401 and "cnf claim" in challenge(response)["error_description"]
+
+
+def test_the_apis_leeway_applies_to_the_proofs_iat(client, bound, key, settings):
+    import time
+
+    future = time.time() + 10
+    settings.RAR_PROVIDER_RESOURCE_SERVER = {"LEEWAY": 0}
+    proof = key.proof(API_HTU, access_token=bound, iat=future)
+    refused(dpop_post(client, bound, proof), "invalid_dpop_proof", "made in the future")
+    settings.RAR_PROVIDER_RESOURCE_SERVER = {"LEEWAY": 60}
+    assert dpop_post(client, bound, key.proof(API_HTU, access_token=bound, iat=future)).status_code == 201

@@ -160,7 +160,9 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         scheme, token = presented
         try:
             verified = self.verify_token(token, request)
-            dpop.check_sender(scheme, token, verified, request, nonce_server=self.get_audience())
+            dpop.check_sender(
+                scheme, token, verified, request, nonce_server=self.get_audience(), leeway=self.get_leeway()
+            )
             self.check_not_revoked(token)
             user = self.get_user(verified)
         except InvalidToken as exc:

@@ -77,9 +77,18 @@ def request_uri(request) -> str:
     return django_request.build_absolute_uri(django_request.path)
 
 
-def check_sender(scheme: str, token: str, verified: VerifiedAccessToken, request, nonce_server: str) -> None:
+def check_sender(
+    scheme: str,
+    token: str,
+    verified: VerifiedAccessToken,
+    request,
+    nonce_server: str,
+    leeway: int | None = None,
+) -> None:
     """RFC 9449 §7: a DPoP-bound token comes with the DPoP scheme and a valid proof of its key;
-    an unbound one with the Bearer scheme. Raises :class:`DPoPRefusal` saying what was wrong."""
+    an unbound one with the Bearer scheme. ``nonce_server``: whose nonces proofs carry (the API's
+    identifier); ``leeway``: clock skew in seconds on the proof's ``iat``. Raises
+    :class:`DPoPRefusal` saying what was wrong."""
     jkt = verified.dpop_jkt
     if not jkt:
         if scheme == DPOP:
@@ -101,6 +110,7 @@ def check_sender(scheme: str, token: str, verified: VerifiedAccessToken, request
             uri=request_uri(request),
             access_token=token,
             nonce_server=nonce_server if required else None,
+            leeway=leeway,
         )
     except UseDPoPNonce as problem:
         raise DPoPRefusal(problem.description, problem.error, problem.nonce) from problem
