@@ -12,7 +12,7 @@ import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from oauth2_provider.models import Grant
+from oauth2_provider.models import AccessToken, Grant
 
 from rar_provider.models import IssuedAccessToken, IssuedCode, IssuedRefreshToken, PushedAuthorizationRequest
 
@@ -252,3 +252,18 @@ def test_metadata_lists_the_dpop_algorithms(client, settings):
     settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "DPOP_SIGNING_ALGS": ["EdDSA"]}
     data = client.get("/.well-known/oauth-authorization-server").json()
     assert data["dpop_signing_alg_values_supported"] == ["EdDSA"]
+
+
+def test_dots_own_resource_protection_refuses_a_bound_token(alice_client):
+    """RFC 9449 §7.2: DOT's views and DRF class read only Bearer; a DPoP-bound token is refused there."""
+    from rar_provider.views.oauth import get_server
+
+    code, verifier = bound_code(alice_client)
+    bearer = token(alice_client, code, verifier).json()["access_token"]
+    code, verifier = bound_code(alice_client)
+    bound = token(alice_client, code, verifier, DPoPKey()).json()["access_token"]
+    server = get_server()
+    AccessToken.objects.update(resource=[])  # DOT's RFC 8707 audience check aside: any URL is theirs
+    assert server.verify_request("/anything", headers={"Authorization": f"Bearer {bearer}"})[0] is True
+    valid, request = server.verify_request("/anything", headers={"Authorization": f"Bearer {bound}"})
+    assert valid is False and "DPoP-bound" in request.oauth2_error["error_description"]

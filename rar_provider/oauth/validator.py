@@ -60,6 +60,19 @@ class RARValidator(CodeExchangeMixin, RefreshMixin, OAuth2Validator):
             return client.client_type != client.CLIENT_CONFIDENTIAL
         return super().is_pkce_required(client_id, request)
 
+    def validate_bearer_token(self, token, scopes, request):
+        """RFC 9449 §7.2: DOT's resource protection (its views, its DRF class, userinfo) knows only the
+        Bearer scheme, so a DPoP-bound token is refused there (``rar_provider.drf`` checks its proof)."""
+        valid = super().validate_bearer_token(token, scopes, request)
+        issued = getattr(getattr(request, "access_token", None), "rar_issued", None) if valid else None
+        if getattr(issued, "dpop_jkt", ""):
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The access token is DPoP-bound: it cannot be used as a bearer token.",
+            }
+            return False
+        return valid
+
     def get_default_scopes(self, client_id, request, *args, **kwargs):
         """RFC 9396 §3: a request may carry authorization_details and no scope: no default scope then."""
         if getattr(request, "authorization_details", None):
