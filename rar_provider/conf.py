@@ -87,7 +87,27 @@ DEFAULTS: dict[str, Any] = {
     # The dotted path of the project's rar_provider.adapter.ProviderAdapter subclass: issuer, subjects,
     # extra JWT claims and introspection members (docs/settings.md).
     "ADAPTER": "rar_provider.adapter.ProviderAdapter",
+    # Client authentication with private_key_jwt (RFC 7523 §2.2, §3) and signed request objects at
+    # PAR (RFC 9101, RFC 9126 §3), verified with the client's registered public keys (ClientPolicy.jwks).
+    # The algorithms accepted (never "none", never HMAC); published in the metadata.
+    "CLIENT_ASSERTION_SIGNING_ALGS": ["PS256", "ES256", "EdDSA"],
+    "REQUEST_OBJECT_SIGNING_ALGS": ["PS256", "ES256", "EdDSA"],
+    # Longest lifetime, in seconds, of a client assertion / request object (exp - now, exp - iat,
+    # exp - nbf), JWT_LEEWAY added. At most 3600.
+    "CLIENT_ASSERTION_MAX_LIFETIME": 300,
+    "REQUEST_OBJECT_MAX_LIFETIME": 300,
+    # The aud a client assertion may carry: "issuer" (FAPI 2.0: the issuer identifier only) or
+    # "issuer_or_endpoint" (also the token endpoint's or the called endpoint's URL, OIDC Core §9).
+    "CLIENT_ASSERTION_AUDIENCES": "issuer",
+    # RFC 9101 §10.5 require_signed_request_object: every client's PAR must carry a request object.
+    "REQUIRE_SIGNED_REQUEST_OBJECT": False,
+    # The Django cache alias that remembers the jti of used client assertions and request objects
+    # until they expire (single use); shared by every process and node (e.g. Redis) in production.
+    "REPLAY_CACHE": "default",
 }
+
+#: Values CLIENT_ASSERTION_AUDIENCES may take.
+CLIENT_ASSERTION_AUDIENCE_MODES = ("issuer", "issuer_or_endpoint")
 
 _INT_SETTINGS = (
     "PAR_LIFETIME",
@@ -105,8 +125,16 @@ _INT_SETTINGS = (
     "REPLAY_WINDOW",
     "CONSENT_RETENTION",
     "MAX_REQUEST_BYTES",
+    "CLIENT_ASSERTION_MAX_LIFETIME",
+    "REQUEST_OBJECT_MAX_LIFETIME",
 )
-_BOOL_SETTINGS = ("PAR_ENABLED", "PAR_REQUIRED", "PKCE_S256_ONLY", "EXACT_REDIRECT_URI")
+_BOOL_SETTINGS = (
+    "PAR_ENABLED",
+    "PAR_REQUIRED",
+    "PKCE_S256_ONLY",
+    "EXACT_REDIRECT_URI",
+    "REQUIRE_SIGNED_REQUEST_OBJECT",
+)
 
 
 class Settings:
