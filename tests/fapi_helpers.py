@@ -42,7 +42,9 @@ def public_jwks(*keys: jwk.JWK) -> str:
     return json.dumps({"keys": [key.export_public(as_dict=True) for key in keys]})
 
 
-def register_keys(application, *keys: jwk.JWK, method: str = TokenEndpointAuthMethod.PRIVATE_KEY_JWT, **fields):
+def register_keys(
+    application, *keys: jwk.JWK, method: str = TokenEndpointAuthMethod.PRIVATE_KEY_JWT, **fields
+):
     """Give ``application``'s policy the public keys of ``keys`` and ``method``; the policy."""
     policy, _ = ClientPolicy.objects.update_or_create(
         application=application,
@@ -51,7 +53,9 @@ def register_keys(application, *keys: jwk.JWK, method: str = TokenEndpointAuthMe
     return policy
 
 
-def make_client(client_id: str = FAPI_CLIENT, *keys: jwk.JWK, grant_type: str = "authorization-code", **fields):
+def make_client(
+    client_id: str = FAPI_CLIENT, *keys: jwk.JWK, grant_type: str = "authorization-code", **fields
+):
     """A confidential client registered for private_key_jwt with ``keys`` (default: one ES256 key)."""
     from oauth2_provider.models import get_application_model
 
@@ -107,7 +111,10 @@ def assertion(
 
 def assertion_pairs(key: jwk.JWK, client_id: str = FAPI_CLIENT, **kwargs) -> list[tuple[str, str]]:
     """``client_assertion_type`` and ``client_assertion`` form pairs."""
-    return [("client_assertion_type", ASSERTION_TYPE), ("client_assertion", assertion(key, client_id, **kwargs))]
+    return [
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion(key, client_id, **kwargs)),
+    ]
 
 
 def request_object(

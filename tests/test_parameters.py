@@ -164,7 +164,9 @@ def test_every_row_of_the_parameter_table(alice_client, key, name, violation):
         changed = [("client_id", client_id), *[(k, v) for k, v in changed if k != "client_id"]]
         response = alice_client.post(url, urlencode(changed), content_type=FORM)
     else:
-        response = send(alice_client, method, url, changed, "" if by_assertion else client_id, body_auth=False)
+        response = send(
+            alice_client, method, url, changed, "" if by_assertion else client_id, body_auth=False
+        )
     status, error, description = outcome(response)
     assert error == expected, (violation, status, error, description)
     if method == "POST":
