@@ -114,6 +114,7 @@ def _key(data: Any, position: int, allowed: frozenset[str]) -> ClientKey:
         raise ClientKeysError(f"{where} has key_ops {key_ops!r}, without 'verify'.")
     try:
         key = jwk.JWK(**data)
+        key.get_op_key("verify")  # loads the key: an EC point off its curve is refused here
     except (JWException, ValueError, TypeError) as exc:
         raise ClientKeysError(f"{where} is not a valid {kty} key: {exc}") from None
     if key.has_private:

@@ -17,6 +17,8 @@ from .conftest import ISSUER, REDIRECT_URI
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 FAPI_CLIENT = "fapi-client"
+#: The secret DOT gives every confidential client; long enough to be an HS256 key (RFC 7518 §3.2).
+FAPI_SECRET = "fapi-secret-that-is-refused-0123456789"
 
 _KEYS: dict[tuple[str, str], jwk.JWK] = {}
 
@@ -65,7 +67,7 @@ def make_client(
         client_type="confidential",
         authorization_grant_type=grant_type,
         redirect_uris=REDIRECT_URI if grant_type == "authorization-code" else "",
-        client_secret="fapi-secret",
+        client_secret=FAPI_SECRET,
     )
     register_keys(application, *(keys or (new_key(),)), **fields)
     return application
@@ -85,6 +87,7 @@ def sign(key: jwk.JWK | None, claims: dict[str, Any] | str, header: dict[str, An
 def assertion(
     key: jwk.JWK,
     client_id: str = FAPI_CLIENT,
+    /,
     *,
     aud: Any = ISSUER,
     lifetime: int = 60,
@@ -120,6 +123,7 @@ def assertion_pairs(key: jwk.JWK, client_id: str = FAPI_CLIENT, **kwargs) -> lis
 def request_object(
     key: jwk.JWK,
     client_id: str = FAPI_CLIENT,
+    /,
     *,
     lifetime: int = 60,
     header: dict[str, Any] | None = None,

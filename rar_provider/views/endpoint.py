@@ -143,7 +143,10 @@ def read_form(request, endpoint_key: str) -> list[tuple[str, str]]:
     if endpoint is None:
         endpoint = parameters.token_endpoint(pairs)
     check_client_authentication(request, pairs)
-    parameters.check(endpoint, pairs)
+    # RFC 9126 §3: with a request object the request's parameters are its claims; the PAR view checks
+    # their presence when it has verified it (rar_provider.request_objects).
+    signed_request = endpoint.key == "par" and any(name == "request" for name, _ in pairs)
+    parameters.check(endpoint, pairs, presence=not signed_request)
     # What the view (and DOT) reads is exactly what was checked: Django would refuse any charset
     # label but "utf-8", and would keep the empty values RFC 6749 §3.1 says to treat as omitted.
     posted = QueryDict(mutable=True)
