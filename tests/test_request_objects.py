@@ -278,7 +278,8 @@ def test_the_server_may_require_them_of_every_client(client, settings):
 
 def test_the_front_channel_request_parameter_stays_refused(client, fapi, key):
     token = request_object(key, authorization_details=[MONEY_TRANSFER])
-    query = {"client_id": FAPI_CLIENT, "response_type": "code", "redirect_uri": REDIRECT_URI, "request": token}
+    query = {"client_id": FAPI_CLIENT, "response_type": "code", "redirect_uri": REDIRECT_URI}
+    query["request"] = token
     response = client.get(AUTHORIZE_URL, query)
     error = (
         parse_qs(urlparse(response["Location"]).query)["error"]
