@@ -42,6 +42,10 @@ def _b64_json(segment: str, what: str, name: str) -> dict[str, Any]:
         raise ClientJWTError(f"{name}'s {what} is not base64url-encoded JSON.") from None
     if not isinstance(value, dict):
         raise ClientJWTError(f"{name}'s {what} is not a JSON object.")
+    try:  # RFC 8259 §8.2: a \ud800 escape without its pair is not Unicode text
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ClientJWTError(f"{name}'s {what} holds an unpaired surrogate, not Unicode text.") from None
     return value
 
 

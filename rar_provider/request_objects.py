@@ -82,10 +82,12 @@ def claim_pairs(claims: dict[str, Any]) -> list[tuple[str, str]]:
                 )
             pairs.append((name, json.dumps(value, ensure_ascii=False)))
         elif name == "resource" and isinstance(value, list):
-            if not all(isinstance(item, str) for item in value):
-                raise RequestObjectError("resource in a request object must be a string or strings.")
+            if not all(isinstance(item, str) and "\x00" not in item for item in value):
+                raise RequestObjectError("resource in a request object must be URI strings (no NUL).")
             pairs.extend((name, item) for item in value)
         elif isinstance(value, str):
+            if "\x00" in value:  # as in a form (rar_provider.form): no parameter holds a NUL
+                raise RequestObjectError(f"{name} in a request object contains a NUL character.")
             pairs.append((name, value))
         else:
             raise RequestObjectError(

@@ -10,7 +10,6 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from django.test import override_settings
 from jwcrypto import jwk
 
 from rar_provider.models import ClientPolicy, PushedAuthorizationRequest, TokenEndpointAuthMethod
@@ -214,6 +213,7 @@ NOW = int(time.time())
         ({"drop": ("jti",)}, "no jti"),
         ({"jti": 42}, "no jti"),
         ({"jti": "j" * 256}, "longer than 255"),
+        ({"jti": "\ud800"}, "unpaired surrogate"),
         ({"iss": "someone-else"}, "iss must be the client_id"),
         ({"drop": ("iss",)}, "iss must be the client_id 'fapi-client'; it is missing"),
         ({"header": {"typ": "dpop+jwt"}}, "typ 'dpop+jwt'"),
@@ -406,21 +406,18 @@ def test_every_endpoint_refuses_a_replay_and_the_token_endpoint_audience(client,
     )
 
 
-@override_settings(
-    CACHES={
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "replay": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "replay"},
-    }
-)
 def test_the_replay_cache_is_the_one_named(client, fapi, key, settings):
     from django.core.cache import caches
 
+    locmem = "django.core.cache.backends.locmem.LocMemCache"
+    settings.CACHES = {"default": {"BACKEND": locmem}, "replay": {"BACKEND": locmem, "LOCATION": "replay"}}
     settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "REPLAY_CACHE": "replay"}
     once = assertion(key)
     assert push_with(client, once).status_code == 201
     caches["default"].clear()
     refused(push_with(client, once), "used already")
     caches["replay"].clear()
+    assert push_with(client, once).status_code == 201  # forgotten with its cache: that cache it was
 
 
 # -- metadata --------------------------------------------------------------------------------------------

@@ -136,6 +136,9 @@ NOW_CLAIMS = ("exp", "iat", "nbf")
         ({"header": {"typ": "at+jwt"}}, "typ 'at+jwt'"),
         ({"request_uri": "urn:ietf:params:oauth:request_uri:x"}, "request_uri must not appear inside"),
         ({"state": 7}, "state in a request object must be a string"),
+        ({"state": "\ud800"}, "unpaired surrogate"),
+        ({"resource": "urn:demo:pay\x00ments"}, "resource in a request object contains a NUL"),
+        ({"resource": ["urn:demo:pay\x00ments"]}, "no NUL"),
     ],
     ids=lambda value: str(value)[:40],
 )
