@@ -117,7 +117,27 @@ def test_a_client_secret_client_with_registered_keys_may_sign_its_requests(clien
     assert response.status_code == 201, response.content
 
 
-NOW_CLAIMS = ("exp", "iat", "nbf")
+def test_a_public_client_with_registered_keys_signs_without_authenticating(client, key):
+    from oauth2_provider.models import get_application_model
+
+    register_keys(get_application_model().objects.get(client_id="demo-public"), key, method="none")
+    _, challenge = pkce_pair()
+    token = request_object(
+        key,
+        "demo-public",
+        authorization_details=[MONEY_TRANSFER],
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+    pairs = [("client_id", "demo-public"), ("request", token)]
+    response = client.post(PAR_URL, urlencode(pairs), content_type=FORM)
+    assert response.status_code == 201, response.content
+    # Its client_id must be in the form: a public client is known by nothing else.
+    again = request_object(
+        key, "demo-public", authorization_details=[MONEY_TRANSFER], code_challenge=challenge
+    )
+    response = client.post(PAR_URL, urlencode([("request", again)]), content_type=FORM)
+    assert_oauth_json_error(response, 400, "invalid_request", mentions="client_id is required")
 
 
 @pytest.mark.parametrize(
