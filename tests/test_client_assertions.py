@@ -433,3 +433,17 @@ def test_metadata_tells_the_client_authentication_methods_and_algorithms(client,
     settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "CLIENT_ASSERTION_SIGNING_ALGS": ["ES256"]}
     data = client.get("/.well-known/openid-configuration").json()
     assert data["token_endpoint_auth_signing_alg_values_supported"] == ["ES256"]
+
+
+def test_rate_limits_count_an_assertion_by_the_client_it_names(client, fapi, key, settings):
+    """Without client_id the assertion's sub names the client (not the caller's address)."""
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "RATE_LIMITS": {"token": "2/1h"}}
+    pairs = [("grant_type", "refresh_token"), ("refresh_token", "unknown")]
+    for _ in range(2):
+        assert post(client, TOKEN_URL, [*pairs, *assertion_pairs(key)]).status_code == 400  # unknown token
+    assert post(client, TOKEN_URL, [*pairs, *assertion_pairs(key)]).status_code == 429
+    # Another client from the same address has its own count.
+    other = new_key("ES256", "other")
+    make_client("other-client", other)
+    response = post(client, TOKEN_URL, [*pairs, *assertion_pairs(other, "other-client")])
+    assert response.status_code == 400, response.content
