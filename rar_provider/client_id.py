@@ -17,7 +17,8 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 def named_client_id(request) -> str | None:
-    """The ``client_id`` of HTTP Basic credentials, else of the form body, else None.
+    """The ``client_id`` of HTTP Basic credentials, else of the form body, else the ``sub`` of a
+    client assertion (RFC 7523 §3, unverified), else None.
 
     RFC 6749 §2.3.1: the Basic user name is the form-urlencoded client_id. The
     body is read only when it is a form; a body the server refuses to parse
@@ -40,4 +41,9 @@ def named_client_id(request) -> str | None:
             return None
         if len(values) == 1 and values[0]:
             return values[0]
+        assertions = request.POST.getlist("client_assertion")
+        if len(assertions) == 1:
+            from .client_assertions import claimed_client_id
+
+            return claimed_client_id(assertions[0])
     return None

@@ -100,7 +100,27 @@ DEFAULTS: dict[str, Any] = {
     "DPOP_NONCE_LIFETIME": 300,
     # Refuse token requests that carry no DPoP proof (only DPoP-bound tokens are issued).
     "DPOP_REQUIRED": False,
+    # Client authentication with private_key_jwt (RFC 7523 §2.2, §3) and signed request objects at
+    # PAR (RFC 9101, RFC 9126 §3), verified with the client's registered public keys (ClientPolicy.jwks).
+    # The algorithms accepted (never "none", never HMAC); published in the metadata.
+    "CLIENT_ASSERTION_SIGNING_ALGS": ["PS256", "ES256", "EdDSA"],
+    "REQUEST_OBJECT_SIGNING_ALGS": ["PS256", "ES256", "EdDSA"],
+    # Longest lifetime, in seconds, of a client assertion / request object (exp - now, exp - iat,
+    # exp - nbf), JWT_LEEWAY added. At most 3600.
+    "CLIENT_ASSERTION_MAX_LIFETIME": 300,
+    "REQUEST_OBJECT_MAX_LIFETIME": 300,
+    # The aud a client assertion may carry: "issuer" (FAPI 2.0: the issuer identifier only) or
+    # "issuer_or_endpoint" (also the token endpoint's or the called endpoint's URL, OIDC Core §9).
+    "CLIENT_ASSERTION_AUDIENCES": "issuer",
+    # RFC 9101 §10.5 require_signed_request_object: every client's PAR must carry a request object.
+    "REQUIRE_SIGNED_REQUEST_OBJECT": False,
+    # The Django cache alias that remembers the jti of used client assertions and request objects
+    # until they expire (single use); shared by every process and node (e.g. Redis) in production.
+    "REPLAY_CACHE": "default",
 }
+
+#: Values CLIENT_ASSERTION_AUDIENCES may take.
+CLIENT_ASSERTION_AUDIENCE_MODES = ("issuer", "issuer_or_endpoint")
 
 _INT_SETTINGS = (
     "PAR_LIFETIME",
@@ -120,6 +140,8 @@ _INT_SETTINGS = (
     "MAX_REQUEST_BYTES",
     "DPOP_PROOF_MAX_AGE",
     "DPOP_NONCE_LIFETIME",
+    "CLIENT_ASSERTION_MAX_LIFETIME",
+    "REQUEST_OBJECT_MAX_LIFETIME",
 )
 _BOOL_SETTINGS = (
     "PAR_ENABLED",
@@ -128,6 +150,7 @@ _BOOL_SETTINGS = (
     "EXACT_REDIRECT_URI",
     "DPOP_NONCE_REQUIRED",
     "DPOP_REQUIRED",
+    "REQUIRE_SIGNED_REQUEST_OBJECT",
 )
 
 

@@ -141,12 +141,24 @@ def type_catalogue(
 
 
 def client_requires_par(application) -> bool:
-    """RFC 9126 §5 ``require_pushed_authorization_requests``, globally or for this client."""
-    if rar_settings.PAR_REQUIRED:
+    """RFC 9126 §5 ``require_pushed_authorization_requests``, globally or for this client.
+
+    A client that must sign its request objects must push them too: the authorization endpoint
+    does not take the ``request`` parameter (request objects are accepted at PAR only).
+    """
+    if rar_settings.PAR_REQUIRED or client_requires_signed_request_object(application):
         return True
     # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
     policy = getattr(application, "rar_policy", None)
     return bool(policy and policy.require_pushed_authorization_requests)
+
+
+def client_requires_signed_request_object(application) -> bool:
+    """RFC 9101 §10.5 ``require_signed_request_object``, globally or for this client."""
+    if rar_settings.REQUIRE_SIGNED_REQUEST_OBJECT:
+        return True
+    policy = getattr(application, "rar_policy", None)
+    return bool(policy and policy.require_signed_request_object)
 
 
 def detail_comparators() -> dict:

@@ -25,12 +25,26 @@ from .conftest import (
     pkce_pair,
     pushed_request_uri,
 )
+from .fapi_helpers import assertion_pairs, new_key, register_keys
 from .strict_helpers import INTROSPECT_URL, REVOKE_URL, SERVICE, code_for, tokens_for
 
 pytestmark = pytest.mark.django_db
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 SECRETS = {"demo-client": "demo-secret", "demo-service": "demo-service-secret"}
+#: Rows walked with the baseline's client switched to private_key_jwt (RFC 7523): no Basic then.
+ASSERTION_ROWS = ("client_assertion", "client_assertion_type")
+
+
+def with_assertion(pairs: list[tuple[str, str]], client_id: str) -> list[tuple[str, str]]:
+    """The baseline's client now registered for private_key_jwt; ``pairs`` authenticated with an
+    assertion (and ``client_id``) instead of HTTP Basic."""
+    from oauth2_provider.models import get_application_model
+
+    key = new_key()
+    register_keys(get_application_model().objects.get(client_id=client_id), key)
+    kept = [(k, v) for k, v in pairs if k != "client_id"]
+    return [("client_id", client_id), *kept, *assertion_pairs(key, client_id)]
 
 
 def baseline(key: str, client, row: str) -> tuple[str, str, list[tuple[str, str]], str]:
@@ -124,6 +138,9 @@ def test_every_row_of_the_parameter_table(alice_client, key, name, violation):
     row = parameters.ENDPOINTS[key][name]
     method, url, pairs, client_id = baseline(key, alice_client, name)
     body_auth = name == "client_secret"
+    by_assertion = name in ASSERTION_ROWS
+    if by_assertion:
+        pairs = with_assertion(pairs, client_id)
     if name == "client_id" and method == "POST":
         pairs = [("client_id", client_id), *[(k, v) for k, v in pairs if k != "client_id"]]
     current = dict(pairs).get(name) or row.example
@@ -147,7 +164,9 @@ def test_every_row_of_the_parameter_table(alice_client, key, name, violation):
         changed = [("client_id", client_id), *[(k, v) for k, v in changed if k != "client_id"]]
         response = alice_client.post(url, urlencode(changed), content_type=FORM)
     else:
-        response = send(alice_client, method, url, changed, client_id, body_auth=False)
+        response = send(
+            alice_client, method, url, changed, "" if by_assertion else client_id, body_auth=False
+        )
     status, error, description = outcome(response)
     assert error == expected, (violation, status, error, description)
     if method == "POST":
@@ -169,6 +188,11 @@ def test_the_baseline_of_every_table_is_accepted(alice_client, key):
     if key.startswith("token") or key in ("introspect", "revoke"):
         response = send(alice_client, *baseline(key, alice_client, ""), body_auth=True)
         assert response.status_code == 200, response.content
+    if method == "POST":
+        # The same request from the same client, registered for private_key_jwt (RFC 7523).
+        method, url, pairs, client_id = baseline(key, alice_client, "")
+        response = send(alice_client, method, url, with_assertion(pairs, client_id), "", body_auth=False)
+        assert response.status_code in (200, 201), (response.status_code, response.content[:300])
 
 
 def test_docs_protocol_md_is_the_table():

@@ -172,6 +172,77 @@ def rate_limited(response: requests.Response) -> bool:
 
 
 @pytest.mark.postgresql
+def test_a_client_assertion_is_used_once_across_both_nodes(cluster, tmp_path):
+    """private_key_jwt (issue 12): the jti of a client assertion is remembered in Redis, so a replay
+    is refused on the other node too, and of concurrent uses split across A and B exactly one wins."""
+    import subprocess
+    import sys
+
+    from jwcrypto import jwk
+
+    from .fapi_helpers import assertion
+    from .live_servers import ROOT
+
+    key_file = tmp_path / "demo-fapi-key.json"
+    registered = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "rar_demo_fapi_client",
+            "--key-file",
+            str(key_file),
+            "--redirect-uri",
+            REDIRECT_URI,
+        ],
+        cwd=ROOT,
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert registered.returncode == 0, registered.stderr
+    key = jwk.JWK(**json.loads(key_file.read_text())["keys"][0])
+
+    def push_as_fapi(node: str, client_assertion: str) -> requests.Response:
+        data = {
+            "client_id": "demo-fapi",
+            "response_type": "code",
+            "redirect_uri": REDIRECT_URI,
+            "code_challenge": pkce_pair()[1],
+            "code_challenge_method": "S256",
+            "authorization_details": DETAILS,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": client_assertion,
+        }
+        return cluster.call(node, "POST", "/oauth/par", data=data)
+
+    once = assertion(key, "demo-fapi", aud=two_nodes.ISSUER)
+    assert push_as_fapi("A", once).status_code == 201
+    replayed = push_as_fapi("B", once)
+    assert replayed.status_code == 401 and "used already" in replayed.json()["error_description"]
+
+    racers = 8
+    shared = assertion(key, "demo-fapi", aud=two_nodes.ISSUER)
+    together = threading.Barrier(racers)
+
+    def race(number: int) -> int:
+        # At introspection (not rate-limited like PAR): 200 for the one authenticated, else 401.
+        data = {
+            "token": "unknown",
+            "client_id": "demo-fapi",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": shared,
+        }
+        together.wait(timeout=TIMEOUT)
+        return cluster.call(NODES[number % 2], "POST", "/oauth/introspect", data=data).status_code
+
+    with ThreadPoolExecutor(racers) as pool:
+        statuses = sorted(pool.map(race, range(racers), timeout=TIMEOUT * 2))
+    assert statuses == [200] + [401] * (racers - 1), statuses
+
+
+@pytest.mark.postgresql
 def test_rate_limits_count_across_both_nodes(cluster):
     """PAR_LIMIT pushed requests per client in all: the next is refused on either node."""
     flush_redis()

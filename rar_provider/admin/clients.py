@@ -1,4 +1,5 @@
-"""Client policy (PAR required, client grants) and DOT's Application form's client_id check."""
+"""Client policy (PAR required, client authentication and public keys, signed request objects,
+client grants) and DOT's Application form's client_id check."""
 
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ class ClientGrantInline(PlainHelpText, admin.StackedInline):
 
 @admin.register(ClientPolicy)
 class ClientPolicyAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
-    list_display = ("application", "par_required", "granted_apis")
-    list_filter = ("require_pushed_authorization_requests",)
+    list_display = ("application", "par_required", "token_endpoint_auth_method", "granted_apis")
+    list_filter = ("require_pushed_authorization_requests", "token_endpoint_auth_method")
     search_fields = ("application__name", "application__client_id")
     raw_id_fields = ("application",)
     inlines = [ClientGrantInline]

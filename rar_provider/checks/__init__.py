@@ -10,8 +10,10 @@ Importing this package registers every check (``RarProviderConfig.ready`` does).
 - :mod:`.rate_limits`      E020, W020 (deploy): the rate-limit setting and a shared cache
 - :mod:`.dot_views`        E011: DOT's own authorization view routed beside ours
 - :mod:`.resource_server`  E012: ``RAR_PROVIDER_RESOURCE_SERVER`` (rar_provider.drf)
+- :mod:`.client_auth`      E040, W040 (deploy): private_key_jwt and request object settings, the replay cache
 """
 
+from .client_auth import check_client_auth_settings, check_replay_cache
 from .consent_hooks import check_consent_hooks
 from .dot_classes import SERVER_HINT, check_dot_integration
 from .dot_views import check_dot_authorization_view
@@ -31,11 +33,13 @@ __all__ = [
     "RATE_LIMITED_ENDPOINTS",
     "SERVER_HINT",
     "UNSHARED_CACHES",
+    "check_client_auth_settings",
     "check_consent_hooks",
     "check_dot_authorization_view",
     "check_dot_integration",
     "check_rate_limit_cache",
     "check_rate_limits",
+    "check_replay_cache",
     "check_resource_server_setting",
     "check_settings",
     "check_tokens",

@@ -1,10 +1,10 @@
 """DOT's ``OAuth2Validator`` with authorization_details kept on codes and tokens (RFC 9396 §7).
 
 Public hooks only, by grant type: the authorization code (:mod:`.code_exchange`), the refresh token
-(:mod:`.refresh`), and here what every token request shares — the access and refresh tokens issued
-under the request's grant, and the token response as a projection of what the access token
-carries. DOT's private methods we override are listed in :mod:`.seams`, with tests that pin their
-signatures.
+(:mod:`.refresh`), client authentication at every endpoint (:mod:`.client_authentication`), and
+here what every token request shares — the access and refresh tokens issued under the request's
+grant, and the token response as a projection of what the access token carries. DOT's private
+methods we override are listed in :mod:`.seams`, with tests that pin their signatures.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ..dpop import binding as dpop
 from ..grants import lifecycle
 from ..models import AccessTokenFormat, IssuedAccessToken, IssuedRefreshToken
 from ..pkce import required_for_public_clients
+from .client_authentication import ClientAuthenticationMixin
 from .code_exchange import CODE_REPLAYED, GRANT_ENDED, CodeExchangeMixin, revoke_redeemed
 from .context import context_of
 from .refresh import REFRESH_REPLAYED, RefreshMixin, revoke_replayed_refresh_token
@@ -46,8 +47,9 @@ class IssuedTokens:
     access_token = None
 
 
-class RARValidator(CodeExchangeMixin, RefreshMixin, OAuth2Validator):
-    """DOT's validator with grants, authorization_details and their projections (RFC 9396 §7)."""
+class RARValidator(ClientAuthenticationMixin, CodeExchangeMixin, RefreshMixin, OAuth2Validator):
+    """DOT's validator with grants, authorization_details and their projections (RFC 9396 §7), and
+    client authentication by the client's registered method (:mod:`.client_authentication`)."""
 
     def is_pkce_required(self, client_id, request):
         """RFC 7636 / RFC 9700 §2.1.1: DOT's ``PKCE_REQUIRED``; our policy

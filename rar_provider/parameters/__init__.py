@@ -15,11 +15,11 @@ One module per table, named for the RFC section it follows:
   :mod:`rar_provider.oauth.pipeline`, the other endpoints through
   :mod:`rar_provider.views.endpoint`). Must-match rules are enforced where the
   earlier value lives (oauthlib and :mod:`rar_provider.oauth.validator`).
-- :mod:`.shared`: rows several tables use (client authentication, RFC 6749 §2.3;
+- :mod:`.shared`: rows several tables use (client authentication, RFC 6749 §2.3, RFC 7523 §2.2;
   ``authorization_details``; ``resource``; the ``token`` of RFC 7662/7009).
 - :mod:`.authorization`: the authorization request (RFC 6749 §4.1.1, RFC 7636,
   RFC 9396 §2, RFC 8707) and ``GET /oauth/authorize``.
-- :mod:`.par`: ``POST /oauth/par`` (RFC 9126 §2.1).
+- :mod:`.par`: ``POST /oauth/par`` (RFC 9126 §2.1; a signed request object, §3 and RFC 9101).
 - :mod:`.token`: ``POST /oauth/token`` per grant (RFC 6749 §4.1.3, §6, §4.4).
 - :mod:`.introspection` (RFC 7662 §2.1) and :mod:`.revocation` (RFC 7009 §2.1).
 - :mod:`.endpoints`: :data:`ENDPOINTS`, every table by key.
@@ -41,9 +41,19 @@ from .authorization import (
 from .endpoints import ENDPOINTS
 from .introspection import INTROSPECT
 from .markdown import BEGIN, END, document_section, render_markdown
-from .par import PAR, PAR_CLIENT_ID
+from .par import PAR, PAR_CLIENT_ID, PAR_REQUEST
 from .revocation import REVOKE
-from .shared import AUTHORIZATION_DETAILS, CLIENT_ID, CLIENT_SECRET, RESOURCE, TOKEN, TOKEN_TYPE_HINTS
+from .shared import (
+    AUTHORIZATION_DETAILS,
+    CLIENT_ASSERTION,
+    CLIENT_ASSERTION_TYPE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    JWT_BEARER_ASSERTION,
+    RESOURCE,
+    TOKEN,
+    TOKEN_TYPE_HINTS,
+)
 from .table import (
     NEVER,
     OPTIONAL,
@@ -77,6 +87,8 @@ __all__ = [
     "AUTHORIZATION_REQUEST",
     "AUTHORIZE",
     "BEGIN",
+    "CLIENT_ASSERTION",
+    "CLIENT_ASSERTION_TYPE",
     "CLIENT_DETAILS",
     "CLIENT_ID",
     "CLIENT_SECRET",
@@ -86,11 +98,13 @@ __all__ = [
     "GRANT_TYPES_SUPPORTED",
     "GRANT_TYPE_SYNTAX",
     "INTROSPECT",
+    "JWT_BEARER_ASSERTION",
     "NARROWING_DETAILS",
     "NEVER",
     "OPTIONAL",
     "PAR",
     "PAR_CLIENT_ID",
+    "PAR_REQUEST",
     "PROMPT_VALUE",
     "REQUIRED",
     "RESOURCE",

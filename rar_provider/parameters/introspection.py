@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .shared import CLIENT_ID, CLIENT_SECRET, TOKEN, TOKEN_TYPE_HINTS
+from .shared import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, CLIENT_ID, CLIENT_SECRET, TOKEN, TOKEN_TYPE_HINTS
 from .table import OPTIONAL, Endpoint, Parameter
 
 INTROSPECT = Endpoint(
@@ -20,5 +20,7 @@ INTROSPECT = Endpoint(
         ),
         CLIENT_ID,
         CLIENT_SECRET,
+        CLIENT_ASSERTION_TYPE,
+        CLIENT_ASSERTION,
     ),
 )

@@ -62,17 +62,20 @@ class Parameter:
 
     def problem(self, value: str) -> RequestProblem | None:
         """The error for ``value`` if it breaks this row's syntax, else ``None``."""
+        # RFC 6749 §5.2: invalid_client is answered 401.
+        status = 401 if self.error == "invalid_client" else 400
         if self.max_length is not None and len(value) > self.max_length:
             return RequestProblem(
                 f"{self.name} is {len(value)} characters long; at most {self.max_length} are allowed.",
                 error=self.error,
+                status=status,
             )
         if self.regex is not None and not self.regex.fullmatch(value):
             if self.required == NEVER:
                 description = f"{self.name} must not be sent: {self.syntax}."
             else:
                 description = f"{self.name} {shown(value)} is refused: it must be {self.syntax}."
-            return RequestProblem(description, error=self.error)
+            return RequestProblem(description, error=self.error, status=status)
         return None
 
 

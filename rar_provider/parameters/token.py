@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..form import RequestProblem, shown
-from .shared import CLIENT_ID, CLIENT_SECRET, RESOURCE
+from .shared import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, CLIENT_ID, CLIENT_SECRET, RESOURCE
 from .table import OPTIONAL, REQUIRED, SCOPE, UNRESERVED_43_128, URI, VSCHARS, Endpoint, Parameter
 
 NARROWING_DETAILS = Parameter(
@@ -97,6 +97,8 @@ TOKEN_AUTHORIZATION_CODE = Endpoint(
         ),
         CLIENT_ID,
         CLIENT_SECRET,
+        CLIENT_ASSERTION_TYPE,
+        CLIENT_ASSERTION,
         NARROWING_DETAILS,
         GRANT_RESOURCE,
     ),
@@ -132,6 +134,8 @@ TOKEN_REFRESH_TOKEN = Endpoint(
         ),
         CLIENT_ID,
         CLIENT_SECRET,
+        CLIENT_ASSERTION_TYPE,
+        CLIENT_ASSERTION,
         NARROWING_DETAILS,
         GRANT_RESOURCE,
     ),
@@ -156,6 +160,8 @@ TOKEN_CLIENT_CREDENTIALS = Endpoint(
         ),
         CLIENT_ID,
         CLIENT_SECRET,
+        CLIENT_ASSERTION_TYPE,
+        CLIENT_ASSERTION,
         CLIENT_DETAILS,
         RESOURCE,
         Parameter(

@@ -1,8 +1,10 @@
 """Client authentication shared by the back-channel endpoints (RFC 6749 §2.3, §3.2.1).
 
-The PAR and introspection endpoints authenticate a client exactly as DOT's
-token endpoint does: HTTP Basic or ``client_secret`` in the body, through the
-configured validator.
+The PAR and introspection endpoints authenticate a client exactly as the token
+endpoint does, through the configured validator's ``client_authentication_required``
+and ``authenticate_client`` (:mod:`rar_provider.oauth.client_authentication`): HTTP
+Basic, ``client_secret`` in the body, or a ``private_key_jwt`` client assertion
+(RFC 7523), as the client's policy allows.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.common import urlencode
+from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
+from ..oauth.client_authentication import assertion_sent
 from .oauth import oauth_error_response
 
 
@@ -43,10 +47,18 @@ def authenticate_client(request, server, *, confidential_only: bool = False):
     """
     oauth_request = oauthlib_request(request, server)
     validator = server.request_validator
-    if not validator._extract_basic_auth(oauth_request) and not oauth_request.client_id:
+    if (
+        not validator._extract_basic_auth(oauth_request)
+        and not oauth_request.client_id
+        and not assertion_sent(oauth_request)
+    ):
         raise EndpointError("invalid_client", "Client authentication is required.", 401)
     if validator.client_authentication_required(oauth_request):
-        if not validator.authenticate_client(oauth_request):
+        try:
+            authenticated = validator.authenticate_client(oauth_request)
+        except oauthlib_errors.InvalidClientError as error:
+            raise EndpointError("invalid_client", error.description, 401) from None
+        if not authenticated:
             raise EndpointError("invalid_client", "Client authentication failed.", 401)
         if confidential_only and oauth_request.client.client_type != "confidential":
             # DOT lets a public client "authenticate" with Basic and an empty secret.

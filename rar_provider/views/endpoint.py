@@ -9,7 +9,8 @@ PAR (RFC 9126), token (RFC 6749 §3.2), introspection (RFC 7662) and revocation
    charset, no content encoding, well-formed escapes, UTF-8 text, no NUL, at
    most ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields, no repeated parameter;
 4. reads HTTP Basic credentials strictly, and refuses a body ``client_id`` that
-   differs from them or a ``client_secret`` sent beside them (RFC 6749 §2.3);
+   differs from them, or a ``client_secret`` or client assertion sent beside them
+   (RFC 6749 §2.3: one method per request);
 5. applies the endpoint's table in :mod:`rar_provider.parameters` (single
    values, syntax, required parameters; at the token endpoint, the grant type
    must be one of ``grant_types_supported``).
@@ -41,7 +42,7 @@ from .oauth import oauth_error_response
 
 logger = logging.getLogger("rar_provider.endpoints")
 
-CLIENT_AUTHENTICATION = frozenset({"client_id", "client_secret"})
+CLIENT_AUTHENTICATION = frozenset({"client_id", "client_secret", "client_assertion", "client_assertion_type"})
 
 
 def error_response(error: str, description: str, status: int = 400) -> JsonResponse:
@@ -142,7 +143,10 @@ def read_form(request, endpoint_key: str) -> list[tuple[str, str]]:
     if endpoint is None:
         endpoint = parameters.token_endpoint(pairs)
     check_client_authentication(request, pairs)
-    parameters.check(endpoint, pairs)
+    # RFC 9126 §3: with a request object the request's parameters are its claims; the PAR view checks
+    # their presence when it has verified it (rar_provider.request_objects).
+    signed_request = endpoint.key == "par" and any(name == "request" for name, _ in pairs)
+    parameters.check(endpoint, pairs, presence=not signed_request)
     # What the view (and DOT) reads is exactly what was checked: Django would refuse any charset
     # label but "utf-8", and would keep the empty values RFC 6749 §3.1 says to treat as omitted.
     posted = QueryDict(mutable=True)
@@ -154,11 +158,19 @@ def read_form(request, endpoint_key: str) -> list[tuple[str, str]]:
 
 
 def check_client_authentication(request, pairs: list[tuple[str, str]]) -> None:
-    """RFC 6749 §2.3: Basic credentials must be readable, and one method is used per request."""
+    """RFC 6749 §2.3: Basic credentials must be readable, and one method is used per request
+    (Basic, ``client_secret`` in the body, or a client assertion, RFC 7523 §2.2)."""
     credentials = form.parse_basic(request.META.get("HTTP_AUTHORIZATION", ""))
+    values = dict(pairs)
+    assertion = [name for name in ("client_assertion", "client_assertion_type") if name in values]
+    if assertion and (credentials is not None or "client_secret" in values):
+        raise form.RequestProblem(
+            f"The client sent {assertion[0]} and also "
+            + ("HTTP Basic credentials" if credentials is not None else "client_secret")
+            + ": use one client authentication method (RFC 6749 §2.3)."
+        )
     if credentials is None:
         return
-    values = dict(pairs)
     if "client_secret" in values:
         raise form.RequestProblem(
             "The client authenticated with HTTP Basic and also sent client_secret: use one method "

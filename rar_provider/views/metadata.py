@@ -1,5 +1,6 @@
 """Authorization server metadata (RFC 8414), with the PAR (RFC 9126 §5), RAR
-(RFC 9396 §10) and RFC 9207 fields. One document, served at both
+(RFC 9396 §10), RFC 9207, client authentication (RFC 8414 §2, RFC 7523) and request
+object (RFC 9101 §10.5) fields. One document, served at both
 ``/.well-known/oauth-authorization-server`` and ``/.well-known/openid-configuration``."""
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ ENDPOINTS = (
     ("introspection_endpoint", "rar_provider:introspect"),
     ("jwks_uri", "rar_provider:jwks"),
 )
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+#: RFC 8414 §2: how clients may authenticate (rar_provider.oauth.client_authentication). Public clients
+#: ("none") only identify themselves; introspection needs an authenticated client (RFC 7662 §2.1).
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+INTROSPECTION_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
 def server_metadata(request) -> dict:
@@ -38,7 +42,10 @@ def server_metadata(request) -> dict:
             continue
     if rar_settings.PAR_ENABLED:
         data["pushed_authorization_request_endpoint"] = issuer + reverse("rar_provider:par")
-    data["require_pushed_authorization_requests"] = rar_settings.PAR_REQUIRED
+    # A signed request object is taken at PAR only, so requiring one requires PAR too.
+    data["require_pushed_authorization_requests"] = (
+        rar_settings.PAR_REQUIRED or rar_settings.REQUIRE_SIGNED_REQUEST_OBJECT
+    )
     data["authorization_details_types_supported"] = sorted(
         set(AuthorizationDetailType.objects.filter(enabled=True).values_list("type", flat=True))
     )
@@ -48,9 +55,18 @@ def server_metadata(request) -> dict:
     data["grant_types_supported"] = list(GRANT_TYPES_SUPPORTED)
     data["code_challenge_methods_supported"] = ["S256"] if rar_settings.PKCE_S256_ONLY else ["S256", "plain"]
     data["authorization_response_iss_parameter_supported"] = True
-    data["token_endpoint_auth_methods_supported"] = AUTH_METHODS
-    data["revocation_endpoint_auth_methods_supported"] = AUTH_METHODS
-    data["introspection_endpoint_auth_methods_supported"] = AUTH_METHODS[:2]
+    assertion_algs = list(rar_settings.CLIENT_ASSERTION_SIGNING_ALGS)
+    for endpoint, methods in (
+        ("token_endpoint", AUTH_METHODS),
+        ("revocation_endpoint", AUTH_METHODS),
+        ("introspection_endpoint", INTROSPECTION_AUTH_METHODS),
+    ):
+        data[f"{endpoint}_auth_methods_supported"] = list(methods)
+        data[f"{endpoint}_auth_signing_alg_values_supported"] = assertion_algs
+    # RFC 9101 §10.5 / RFC 9126 §3: request objects are accepted at the PAR endpoint (only there).
+    data["request_parameter_supported"] = rar_settings.PAR_ENABLED
+    data["request_object_signing_alg_values_supported"] = list(rar_settings.REQUEST_OBJECT_SIGNING_ALGS)
+    data["require_signed_request_object"] = rar_settings.REQUIRE_SIGNED_REQUEST_OBJECT
     # RFC 9068 §4: the algorithms of the published keys (RFC 8414 §2).
     try:
         algs = sorted({key.alg for key in signing_keys()})

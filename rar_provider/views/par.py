@@ -1,4 +1,4 @@
-"""The pushed authorization request endpoint (RFC 9126 §2)."""
+"""The pushed authorization request endpoint (RFC 9126 §2), with signed request objects (§3, RFC 9101)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.compat import login_not_required
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import par, signals
+from .. import par, parameters, request_objects, signals
+from ..adapter import get_adapter
 from ..conf import rar_settings
 from ..dpop import DPoPProblem, binding
 from ..errors import describe
+from ..form import RequestProblem
 from ..parameters import AUTHORIZATION_PARAMETERS
+from ..policy import client_requires_signed_request_object
 from ..ratelimit import rate_limited
 from .client_auth import EndpointError, authenticate_client
 from .endpoint import OAuthEndpointMixin
@@ -31,7 +34,9 @@ class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
     """RFC 9126 §2.1: authenticate the client, validate the request as /authorize would, store it.
 
     The mixin has read the body strictly (size, media type, charset, NUL,
-    repeated parameters, the table of :data:`rar_provider.parameters.PAR`).
+    repeated parameters, the table of :data:`rar_provider.parameters.PAR`). With a ``request``
+    parameter (RFC 9126 §3) the request is the verified request object's claims
+    (:mod:`rar_provider.request_objects`), checked against the same table and pipeline.
     """
 
     endpoint = "par"
@@ -56,13 +61,21 @@ class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
             raise PARError(
                 "invalid_request", "request_uri must not be sent to the PAR endpoint (RFC 9126 §2.1)."
             )
-        if "request" in names:
-            raise PARError(
-                "request_not_supported", "Request objects (the request parameter) are not supported."
-            )
 
         server = get_server()
         client = self.authenticate_client(request, server)
+        request_object = None
+        if "request" in names:
+            request_object = self.read_request_object(request, client, pairs)
+            pairs = request_object.pairs
+        elif client_requires_signed_request_object(client):
+            raise PARError(
+                "invalid_request",
+                "This client must send its authorization request as a signed request object (the "
+                "request parameter, RFC 9101).",
+            )
+        if "client_id" not in dict(pairs):
+            raise PARError("invalid_request", "client_id is required.")
         if dict(pairs).get("client_id") != client.client_id:
             raise PARError("invalid_request", "client_id does not match the authenticated client.")
 
@@ -78,6 +91,11 @@ class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
         except oauthlib_errors.OAuth2Error as error:
             raise PARError(error.error, describe(error), error.status_code) from error
 
+        if request_object is not None:
+            try:
+                request_objects.use_once(request_object, client)
+            except request_objects.RequestObjectError as error:
+                raise PARError(error.error, error.description) from error
         request_uri, record = par.store(
             application=client,
             parameters=stored_pairs,
@@ -87,9 +105,23 @@ class PushedAuthorizationRequestView(OAuthEndpointMixin, View):
         signals.par_pushed.send(sender=self.__class__, request=request, pushed_request=record)
         return JsonResponse({"request_uri": request_uri, "expires_in": rar_settings.PAR_LIFETIME}, status=201)
 
+    def read_request_object(self, request, client, pairs):
+        """RFC 9126 §3: the verified request object, its claims checked against the PAR table."""
+        try:
+            request_object = request_objects.read(
+                dict(pairs)["request"], client, issuer=get_adapter().issuer(request), form_pairs=pairs
+            )
+            parameters.check(parameters.PAR, request_object.pairs)
+        except request_objects.RequestObjectError as error:
+            raise PARError(error.error, error.description) from error
+        except RequestProblem as problem:
+            raise PARError(problem.error, f"In the request object: {problem.description}") from problem
+        return request_object
+
     def authenticate_client(self, request, server):
         """RFC 9126 §2.1: authenticate exactly as at the token endpoint (RFC 6749 §2.3, §3.2.1)."""
-        if not request.POST.get("client_id") and "HTTP_AUTHORIZATION" not in request.META:
+        identified = request.POST.get("client_id") or "client_assertion" in request.POST
+        if not identified and "HTTP_AUTHORIZATION" not in request.META:
             raise PARError("invalid_request", "client_id is required.")
         try:
             return authenticate_client(request, server)
