@@ -87,6 +87,9 @@ DEFAULTS: dict[str, Any] = {
     # The dotted path of the project's rar_provider.adapter.ProviderAdapter subclass: issuer, subjects,
     # extra JWT claims and introspection members (docs/settings.md).
     "ADAPTER": "rar_provider.adapter.ProviderAdapter",
+    # The FAPI 2.0 Security Profile for every request (rar_provider.fapi, docs/fapi.md); per API: the
+    # API's "FAPI 2.0 Security Profile" flag in admin.
+    "FAPI_2_0": False,
     # RFC 9449 (DPoP, rar_provider.dpop): the algorithms a DPoP proof may be signed with (asymmetric
     # only; "none" and HS* are refused by rar_provider.E005), advertised as
     # dpop_signing_alg_values_supported.
@@ -151,6 +154,7 @@ _BOOL_SETTINGS = (
     "DPOP_NONCE_REQUIRED",
     "DPOP_REQUIRED",
     "REQUIRE_SIGNED_REQUEST_OBJECT",
+    "FAPI_2_0",
 )
 
 

@@ -61,6 +61,7 @@ class ResourceServerAdmin(PlainHelpText, EndsWhatIsIssued, admin.ModelAdmin):
             },
         ),
         (_("Revocation and introspection"), {"fields": ("check_revocation", "introspection_clients")}),
+        (_("Security profile"), {"fields": ("fapi_2_0",)}),
     )
     filter_horizontal = ("introspection_clients",)
 

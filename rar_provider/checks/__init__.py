@@ -11,12 +11,14 @@ Importing this package registers every check (``RarProviderConfig.ready`` does).
 - :mod:`.dot_views`        E011: DOT's own authorization view routed beside ours
 - :mod:`.resource_server`  E012: ``RAR_PROVIDER_RESOURCE_SERVER`` (rar_provider.drf)
 - :mod:`.client_auth`      E040, W040 (deploy): private_key_jwt and request object settings, the replay cache
+- :mod:`.fapi`             E050–E057: the FAPI 2.0 Security Profile mode (E057, clients: ``--database``)
 """
 
 from .client_auth import check_client_auth_settings, check_replay_cache
 from .consent_hooks import check_consent_hooks
 from .dot_classes import SERVER_HINT, check_dot_integration
 from .dot_views import check_dot_authorization_view
+from .fapi import check_fapi_clients, check_fapi_settings
 from .rate_limits import (
     RATE,
     RATE_LIMITED_ENDPOINTS,
@@ -37,6 +39,8 @@ __all__ = [
     "check_consent_hooks",
     "check_dot_authorization_view",
     "check_dot_integration",
+    "check_fapi_clients",
+    "check_fapi_settings",
     "check_rate_limit_cache",
     "check_rate_limits",
     "check_replay_cache",

@@ -129,6 +129,15 @@ class ResourceServer(models.Model):
             "then carry only the approved ones."
         ),
     )
+    fapi_2_0 = models.BooleanField(
+        _("FAPI 2.0 Security Profile"),
+        default=False,
+        help_text=_(
+            "Requests and tokens of this API follow the FAPI 2.0 Security Profile: pushed requests only, "
+            "private_key_jwt clients, PKCE S256, https redirect URIs, DPoP-bound tokens, no refresh token "
+            "rotation (docs/fapi.md)."
+        ),
+    )
     check_revocation = models.BooleanField(
         _("refuse revoked tokens at once"),
         default=False,

@@ -21,7 +21,7 @@ from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
-from .. import parameters
+from .. import fapi, parameters
 from ..conf import rar_settings
 from ..details import check_common_fields, parse_authorization_details, validate_against_schema
 from ..errors import (
@@ -272,6 +272,7 @@ STEPS: tuple[Callable[[Any], None], ...] = (
     check_par_required,
     check_pkce_method,
     check_authorization_details,
+    fapi.check_authorization_request,
     apply_user_approval,
 )
 

@@ -22,6 +22,7 @@ from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.tokens import random_token_generator
 
+from .. import fapi
 from . import pipeline, token_request
 from .context import context_of
 from .token_generator import AccessTokenGenerator, AccessTokenLifetime
@@ -35,12 +36,12 @@ AUTHORIZATION_GRANTS = (
 )
 
 
-#: Token-endpoint grants and the ``post_token`` check each gets.
+#: Token-endpoint grants and the ``post_token`` checks each gets, in order.
 TOKEN_GRANTS = (
-    ("auth_grant", token_request.narrow),
-    ("openid_connect_auth", token_request.narrow),
-    ("refresh_grant", token_request.narrow),
-    ("credentials_grant", token_request.check_client_credentials),
+    ("auth_grant", (token_request.narrow, fapi.check_token_request)),
+    ("openid_connect_auth", (token_request.narrow, fapi.check_token_request)),
+    ("refresh_grant", (token_request.narrow, fapi.check_token_request)),
+    ("credentials_grant", (token_request.check_client_credentials, fapi.check_token_request)),
 )
 
 
@@ -66,11 +67,11 @@ class RARServerMixin:
             grant.custom_validators.pre_auth.append(pipeline.validate_redirect)
             grant.custom_validators.post_auth.append(pipeline.validate_authorization_request)
             installed.add((id(grant.custom_validators), "auth"))
-        for name, check in TOKEN_GRANTS:
+        for name, checks in TOKEN_GRANTS:
             grant = getattr(self, name, None)
             if grant is None or (id(grant.custom_validators), "token") in installed:
                 continue
-            grant.custom_validators.post_token.append(check)
+            grant.custom_validators.post_token.extend(checks)
             installed.add((id(grant.custom_validators), "token"))
 
     def validate_authorization_request(

@@ -15,6 +15,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 
+from .. import fapi
 from ..dpop import binding as dpop
 from ..grants import lifecycle
 from ..models import AccessTokenFormat, IssuedAccessToken, IssuedRefreshToken
@@ -97,6 +98,14 @@ class RARValidator(ClientAuthenticationMixin, CodeExchangeMixin, RefreshMixin, O
                     request=request,
                 )
 
+    def rotate_refresh_token(self, request):
+        """RFC 6749 §6: rotate refresh tokens (RFC 9700 §4.14.2) — except under the FAPI 2.0 profile
+        (§5.3.2.1 clause 9, :mod:`rar_provider.fapi`): a refresh token bound by private_key_jwt and
+        DPoP stays, so a client that lost a response can retry with it."""
+        if not fapi.rotates_refresh_tokens(context_of(request).resource_server):
+            return False
+        return super().rotate_refresh_token(request)
+
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         """The access token and what it carries: its grant's details, or the subset asked for (§6)."""
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
@@ -155,6 +164,12 @@ class RARValidator(ClientAuthenticationMixin, CodeExchangeMixin, RefreshMixin, O
         if bound:
             token["token_type"] = "DPoP"
         super()._save_bearer_token(token, request, *args, **kwargs)
+        if (
+            context.issued_access_token is None
+            and context.grant is not None
+            and request.grant_type == "refresh_token"
+        ):
+            self._record_reused_access_token(request, context)
         issued = context.issued_access_token
         details = issued.authorization_details if issued is not None else []
         if details:
@@ -168,3 +183,22 @@ class RARValidator(ClientAuthenticationMixin, CodeExchangeMixin, RefreshMixin, O
             token.pop("scope", None)
         if request.grant_type == "authorization_code":
             self._remember_redemption(request, token)
+
+    def _record_reused_access_token(self, request, context) -> None:
+        """Without rotation DOT gives the refresh token's access token row a new value in place
+        (no ``_create_access_token``): record what that token now carries."""
+        instance = getattr(request, "refresh_token_instance", None)
+        access_token = getattr(instance, "access_token", None)
+        if access_token is None:
+            return
+        context.issued_access_token, _ = IssuedAccessToken.objects.update_or_create(
+            access_token=access_token,
+            defaults={
+                "grant": context.grant,
+                "resource_server": context.resource_server,
+                "authorization_details": context.details,
+                "grant_entries": context.entries(),
+                "dpop_jkt": dpop.bound_key(request),
+            },
+        )
+        context.access_token = access_token
