@@ -229,10 +229,8 @@ def _ath(token: str) -> str:
 def fapi_push(client, key, **overrides):
     from urllib.parse import urlencode
 
-    from .conftest import PAR_URL
+    from .conftest import PAR_URL, pkce_pair
     from .fapi_helpers import assertion_pairs
-
-    from .conftest import pkce_pair
 
     pkce = {"code_challenge": pkce_pair()[1], "code_challenge_method": "S256"}
     params = {**request_params([MONEY_TRANSFER], client_id=FAPI_CLIENT), **pkce, **overrides}
