@@ -260,3 +260,34 @@ def test_a_fapi_client_pushes_with_pkce_s256_and_an_https_or_loopback_redirect_u
         "invalid_request",
         "§5.3.2.2 clause 8",
     )
+
+
+@pytest.mark.django_db
+def test_a_pushed_request_without_redirect_uri_is_refused(client, settings):
+    """§5.3.2.2 clause 6: redirect_uri is required in pushed requests (always, here)."""
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, **FAPI_ON}
+    key = new_key("ES256")
+    make_client(FAPI_CLIENT, key)
+    response = fapi_push(client, key, redirect_uri=None)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert "redirect_uri is required" in response.json()["error_description"]
+
+
+def test_signing_keys_must_use_fapi_algorithms_and_rsa_keys_2048_bits(settings):
+    """§5.4 clauses 1.2 and 2: E053 names an RS256 key and an RSA key under 2048 bits."""
+    from jwcrypto import jwk
+
+    from rar_provider.checks.fapi import check_fapi_settings
+
+    small = jwk.JWK.generate(kty="RSA", size=1024, kid="small")
+    small_ps256 = json.loads(small.export_private())
+    small_ps256["alg"] = "PS256"
+    good = json.loads(jwk.JWK.generate(kty="EC", crv="P-256", kid="good").export_private())
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, **FAPI_ON, "SIGNING_KEYS": [small_ps256, good]}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60}
+    messages = [error.msg for error in check_fapi_settings() if error.id == "rar_provider.E053"]
+    assert messages == [
+        "Signing key 'small' is an RSA key under 2048 bits (FAPI 2.0 Security Profile §5.4 clause 2)."
+    ]
+    settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "SIGNING_KEYS": [good]}
+    assert check_fapi_settings() == []
