@@ -26,8 +26,11 @@ def _fapi_apis():
 
 def _in_use(databases) -> bool:
     """Globally on, or (when the database may be read) some API has the flag."""
-    if applies():
-        return True
+    try:
+        if applies():
+            return True
+    except ImproperlyConfigured:
+        return False  # a FAPI_2_0 that is not a bool: E005 reports it
     if not databases:
         return False
     try:
