@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # apt-get needs root: CI runs as root; elsewhere sudo is used.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo demo-reset test lint install browser migrate fixtures keys serve clean axe
+.PHONY: demo demo-reset test lint install browser migrate fixtures fapi-client keys serve clean axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,19 +36,26 @@ fixtures: migrate
 keys: install
 	$(BIN)/python manage.py rar_generate_key --jwks-file $${RAR_SIGNING_KEYS_FILE:-var/signing-keys.json} --if-missing
 
-## make demo: install, migrate, load the demo data (into an empty database only), serve http://127.0.0.1:8000
+# The demo's FAPI 2.0 client demo-fapi (private_key_jwt): its private key in var/demo-fapi-key.json
+# (DEMO_FAPI_KEY_FILE overrides the path), registered after the demo data; kept when both exist.
+fapi-client: fixtures
+	$(BIN)/python manage.py rar_demo_fapi_client --if-missing
+
+## make demo: install, migrate, load the demo data (into an empty database only), register the FAPI
+## client if it is missing, serve http://127.0.0.1:8000
 ## make demo-reset: the same, from an emptied database with the demo data loaded afresh
 # The address is checked first: a second `make demo` says it is running and changes nothing.
 DEMO_ADDRESS := 127.0.0.1:8000
 demo: install
 	@$(BIN)/python manage.py rar_demo_port $(DEMO_ADDRESS)
-	@$(MAKE) --no-print-directory keys fixtures
+	@$(MAKE) --no-print-directory keys fixtures fapi-client
 	$(BIN)/python manage.py runserver $(DEMO_ADDRESS)
 
 demo-reset: install
 	@$(BIN)/python manage.py rar_demo_port $(DEMO_ADDRESS)
 	@$(MAKE) --no-print-directory keys migrate
 	$(BIN)/python manage.py rar_demo_load --reset
+	$(BIN)/python manage.py rar_demo_fapi_client --if-missing
 	$(BIN)/python manage.py runserver $(DEMO_ADDRESS)
 
 ## axe: axe-core from npm, for the accessibility checks of the browser tests (kept in .venv, not committed)

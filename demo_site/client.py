@@ -40,27 +40,35 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _post(path: str, data: dict[str, str]) -> Reply:
-    credentials = f"{settings.DEMO_CLIENT_ID}:{settings.DEMO_CLIENT_SECRET}".encode()
+def send(url: str, body: bytes, headers: dict[str, str]) -> Reply:
+    """POST ``body`` to ``url`` (loopback): the status, the JSON body and the headers (lower-cased names).
+
+    A body that is not JSON comes back as ``{"error": "unexpected_response", ...}``.
+    """
     request = urllib.request.Request(
-        settings.DEMO_AS_URL.rstrip("/") + path,
-        data=urllib.parse.urlencode(data).encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "Basic " + base64.b64encode(credentials).decode(),
-            "Accept": "application/json",
-        },
-        method="POST",
+        url, data=body, headers={"Accept": "application/json", **headers}, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
-            return Reply(response.status, json.loads(response.read() or b"{}"))
+            return Reply(response.status, json.loads(response.read() or b"{}"), _lower(response.headers))
     except urllib.error.HTTPError as error:
         try:
-            body = json.loads(error.read() or b"{}")
+            reply = json.loads(error.read() or b"{}")
         except ValueError:
-            body = {"error": "unexpected_response", "error_description": f"HTTP {error.code}"}
-        return Reply(error.code, body)
+            reply = {"error": "unexpected_response", "error_description": f"HTTP {error.code}"}
+        return Reply(error.code, reply, _lower(error.headers))
+
+
+def _post(path: str, data: dict[str, str]) -> Reply:
+    credentials = f"{settings.DEMO_CLIENT_ID}:{settings.DEMO_CLIENT_SECRET}".encode()
+    return send(
+        settings.DEMO_AS_URL.rstrip("/") + path,
+        urllib.parse.urlencode(data).encode(),
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(credentials).decode(),
+        },
+    )
 
 
 def push_authorization_request(authorization_details: list[dict], state: str, code_challenge: str) -> Reply:
@@ -98,25 +106,11 @@ def _lower(headers) -> dict[str, str]:
 
 def call_transfers_api(access_token: str, transfer: dict) -> Reply:
     """RFC 6750 §2.1: ``POST /api/transfers/`` with the token in the Authorization header (never a URL)."""
-    request = urllib.request.Request(
+    return send(
         settings.DEMO_AS_URL.rstrip("/") + "/api/transfers/",
-        data=json.dumps(transfer).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {access_token}",
-            "Accept": "application/json",
-        },
-        method="POST",
+        json.dumps(transfer).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {access_token}"},
     )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
-            return Reply(response.status, json.loads(response.read() or b"{}"), _lower(response.headers))
-    except urllib.error.HTTPError as error:
-        try:
-            body = json.loads(error.read() or b"{}")
-        except ValueError:
-            body = {"detail": f"HTTP {error.code}"}
-        return Reply(error.code, body, _lower(error.headers))
 
 
 def transfer_request(detail: dict, amount_change: int = 0) -> dict:

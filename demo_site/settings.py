@@ -132,6 +132,10 @@ DEMO_AS_URL = env("DEMO_AS_URL") or ISSUER
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret"
 DEMO_REDIRECT_URI = f"{ISSUER}/demo/callback/"
+# The demo's FAPI 2.0 client (the "Try the FAPI 2.0 flow" pages): private_key_jwt with the private key
+# `manage.py rar_demo_fapi_client` writes here (`make demo` runs it), DPoP, PAR, PKCE; same redirect URI.
+DEMO_FAPI_CLIENT_ID = "demo-fapi"
+DEMO_FAPI_KEY_FILE = env("DEMO_FAPI_KEY_FILE", default=str(BASE_DIR / "var" / "demo-fapi-key.json"))
 
 # DOT's swappable models, spelled out so Django's migration autodetector can resolve them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

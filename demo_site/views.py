@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import client
+from . import client, fapi_client, fapi_views
 from .hooks import STEP_UP_SESSION_KEY
 
 SESSION_KEY = "demo_client"
@@ -31,6 +31,8 @@ def home(request):
             "issuer": settings.ISSUER,
             "sample_details": json.dumps(client.SAMPLE_TRANSFER, indent=2),
             "redirect_uri": settings.DEMO_REDIRECT_URI,
+            "fapi_client_id": fapi_client.client_id(),
+            "fapi_setup_problem": fapi_views.setup_problem(),
         },
     )
 
@@ -51,7 +53,12 @@ def start(request):
 
 @require_http_methods(["GET", "POST"])
 def callback(request):
-    """Shows what the client received; POST exchanges the code at the token endpoint."""
+    """Shows what the client received; POST exchanges the code at the token endpoint.
+
+    Both demo clients share this redirect URI: a redirect carrying the FAPI flow's ``state`` is its.
+    """
+    if fapi_views.owns_callback(request):
+        return fapi_views.callback(request)
     pending = request.session.get(SESSION_KEY, {})
     params = request.POST if request.method == "POST" else request.GET
     context = {

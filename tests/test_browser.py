@@ -414,6 +414,39 @@ def test_axe_reports_a_violation_when_there_is_one(site, browser, axe_source):
     assert "image-alt" in [v["id"] for v in axe_violations(browser, axe_source)]
 
 
+def test_the_fapi_flow_clicked_through_passes_axe(site, browser, request, settings, tmp_path, axe_source):
+    """ "Try the FAPI 2.0 flow" as a newcomer uses it (tests/test_demo_fapi.py checks it against the
+    server): consent, callback, the DPoP-bound token, the API with DPoP and as Bearer, a refresh."""
+    from django.core.management import call_command
+
+    settings.DEMO_FAPI_KEY_FILE = str(tmp_path / "demo-fapi-key.json")
+    call_command("rar_demo_fapi_client", "--if-missing", verbosity=0)  # the callback: the live server's
+    browser.get(site.url + "/")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Try the FAPI 2.0 flow']").click()
+    log_in(browser)
+    wait_for(browser, "button[name=decision]")
+    consent = browser.find_element(By.TAG_NAME, "main").text
+    assert "Demo FAPI client is asking for your authorization" in consent
+    approve(browser)
+    assert code_on_callback(browser) and "/demo/callback/" in browser.current_url
+    check_page(browser, request, axe_source, "fapi-callback")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Exchange the code for tokens']").click()
+    assert wait_for(browser, "#token-type").text == "DPoP"
+    jkt = browser.find_element(By.ID, "cnf-jkt").text
+    assert jkt and json.loads(browser.find_element(By.ID, "jwt-claims").text)["cnf"] == {"jkt": jkt}
+    browser.find_element(By.XPATH, "//button[normalize-space()='Execute this transfer (DPoP)']").click()
+    wait_for(browser, "#api-response")
+    assert "The API answered HTTP 201 (DPoP)" in browser.find_element(By.TAG_NAME, "main").text
+    browser.find_element(By.XPATH, "//button[normalize-space()='Send it as Bearer']").click()
+    assert "DPoP-bound" in wait_for(browser, "#api-www-authenticate").text
+    assert wait_for(browser, "#bearer-refused")
+    check_page(browser, request, axe_source, "fapi-api-refused")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Refresh the token']").click()
+    assert "still bound to the same key" in wait_for(browser, "#refresh-result").text
+    assert browser.find_element(By.ID, "cnf-jkt").text == jkt
+    shot(browser, request, "fapi-refreshed")
+
+
 # -- admin in the browser: list pages at 1280 px, the live preview, the client grant's types --------------
 
 

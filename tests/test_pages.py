@@ -47,6 +47,10 @@ DEMO_URLS = {
     "login": "/accounts/login/",
     "logout": "/accounts/logout/",
     "demo-step-up": "/demo/step-up/",
+    "demo-fapi-start": "/demo/fapi/start/",
+    "demo-fapi-token": "/demo/fapi/token/",
+    "demo-fapi-transfer": "/demo/fapi/transfer/",
+    "demo-fapi-refresh": "/demo/fapi/refresh/",
 }
 CALLBACK = "/demo/callback/"
 
@@ -174,6 +178,12 @@ INSTRUCTION_DETAIL = {
 def instruction_partial() -> str:
     view = build_detail_views([INSTRUCTION_DETAIL], {})[0]
     return render_to_string(view.templates, {"item": view, "rows": view.rows})
+
+
+def fapi_page(client) -> str:
+    """The FAPI flow's page (demo/fapi.html) saying to run make demo (the flow: test_demo_fapi.py)."""
+    with override_settings(DEMO_FAPI_KEY_FILE="/nonexistent/demo-fapi-key.json"):
+        return html_of(client.post("/demo/fapi/start/"), status=503)
 
 
 def error_page(client) -> str:
@@ -475,6 +485,7 @@ def test_every_template_on_disk_is_rendered(client, alice, monkeypatch):
         login_page(client)
         shipped_login_page()
         callback_page(client, code="abc", state="s", iss=ISSUER)
+        fapi_page(client)
         error_page(client)
         client.force_login(alice)
         consent_page(client)

@@ -3,11 +3,15 @@
     manage.py rar_demo_fapi_client                  # client demo-fapi, key in var/demo-fapi-key.json
     manage.py rar_demo_fapi_client --alg PS256      # another algorithm (ES256, PS256 or EdDSA)
     manage.py rar_demo_fapi_client --rotate         # a new key pair; the old public key is dropped
+    manage.py rar_demo_fapi_client --if-missing     # what `make demo` runs: only what is missing
 
 The private key (a JWK Set of one key, with ``kid`` and ``alg``) is written to the key file, mode
 0600, atomically; only its public half is registered, on the client's policy (``jwks``), with
 ``token_endpoint_auth_method = private_key_jwt``. Run it again and it only makes sure the client is
-registered with the key in the file. The demo fixtures' clients are not touched.
+registered with the key in the file and the redirect URI. With ``--if-missing`` it changes nothing
+when both are registered already (what was changed in admin is kept), and else does what is missing.
+The key file is ``settings.DEMO_FAPI_KEY_FILE`` unless ``--key-file`` names another. The demo
+fixtures' clients are not touched.
 """
 
 from __future__ import annotations
@@ -34,7 +38,25 @@ FIXTURE_CLIENTS = ("demo-client", "demo-public", "demo-service", "payments-api")
 
 
 def default_key_file() -> Path:
+    """``settings.DEMO_FAPI_KEY_FILE`` (where the demo's FAPI client reads its key), else var/."""
+    configured = getattr(settings, "DEMO_FAPI_KEY_FILE", None)
+    if configured:
+        return Path(configured)
     return Path(getattr(settings, "BASE_DIR", Path.cwd())) / "var" / "demo-fapi-key.json"
+
+
+def is_registered(client_id: str, private: dict, redirect_uri: str) -> bool:
+    """Whether ``client_id`` exists, uses private_key_jwt with ``private``'s key, and has ``redirect_uri``."""
+    policy = (
+        ClientPolicy.objects.select_related("application").filter(application__client_id=client_id).first()
+    )
+    if policy is None or policy.token_endpoint_auth_method != TokenEndpointAuthMethod.PRIVATE_KEY_JWT:
+        return False
+    try:
+        kids = {key.kid for key in parse_client_jwks(policy.jwks)}
+    except ClientKeysError:
+        return False
+    return private.get("kid") in kids and redirect_uri in policy.application.redirect_uris.split()
 
 
 def new_private_jwk(alg: str) -> dict:
@@ -62,9 +84,15 @@ class Command(BaseCommand):
             default=getattr(settings, "DEMO_REDIRECT_URI", "http://127.0.0.1:8000/demo/callback/"),
             help="the client's redirect URI (default: the demo's callback)",
         )
-        parser.add_argument("--rotate", action="store_true", help="replace the key pair with a new one")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--rotate", action="store_true", help="replace the key pair with a new one")
+        mode.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="change nothing when the client is registered with the key in the file already",
+        )
 
-    def handle(self, *args, client_id, key_file, alg, redirect_uri, rotate, **options):
+    def handle(self, *args, client_id, key_file, alg, redirect_uri, rotate, if_missing=False, **options):
         if client_id in FIXTURE_CLIENTS:
             raise CommandError(f"{client_id} is one of the demo fixtures' clients; choose another client_id.")
         path = Path(key_file) if key_file else default_key_file()
@@ -74,6 +102,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if entries and not rotate:
             private, made = entries[0], False
+            if if_missing and is_registered(client_id, private, redirect_uri):
+                self.stdout.write(
+                    f"Client {client_id} is registered with key {private.get('kid')} from {path}: "
+                    "nothing changed."
+                )
+                return
         else:
             private, made = new_private_jwk(alg), True
         jwks = public_jwks(private)
@@ -110,4 +144,7 @@ class Command(BaseCommand):
             )
         elif application.client_type != model.CLIENT_CONFIDENTIAL:
             raise CommandError(f"{client_id} exists and is not a confidential client.")
+        elif redirect_uri not in application.redirect_uris.split():
+            application.redirect_uris = " ".join([*application.redirect_uris.split(), redirect_uri])
+            application.save(update_fields=["redirect_uris"])
         return application
