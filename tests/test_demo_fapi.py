@@ -21,10 +21,11 @@ from django.core.management import CommandError, call_command
 from jwcrypto import jwk
 from oauth2_provider.models import AccessToken, Application
 
+from demo_site import client as demo_client
 from demo_site import fapi_client, fapi_views
 from demo_site.payments.models import Transfer
-from rar_provider import access_tokens, conf, keys
-from rar_provider.models import ClientPolicy, IssuedAccessToken, PushedAuthorizationRequest
+from rar_provider import access_tokens, keys
+from rar_provider.models import ClientPolicy, IssuedAccessToken, PushedAuthorizationRequest, ResourceServer
 
 from .conftest import AUTHORIZE_URL, ISSUER, MONEY_TRANSFER, REDIRECT_URI
 
@@ -161,26 +162,33 @@ def test_the_fapi_flow_from_the_home_page_to_a_refreshed_bound_token(client, fap
 
 
 STRICT = {"PAR_REQUIRED": True, "DPOP_REQUIRED": True, "DPOP_NONCE_REQUIRED": True}
-STRICT_MODES = [
-    pytest.param(STRICT, id="par-dpop-nonces-required"),
-    pytest.param(
-        {**STRICT, "FAPI_2_0": True},
-        id="fapi-2.0-mode",
-        marks=pytest.mark.skipif(
-            "FAPI_2_0" not in conf.DEFAULTS, reason="RAR_PROVIDER['FAPI_2_0'] is not in this version yet"
-        ),
-    ),
-]
 
 
-@pytest.mark.parametrize("strict", STRICT_MODES)
+@pytest.mark.parametrize(
+    "strict, per_api",
+    [
+        pytest.param(STRICT, False, id="par-dpop-nonces-required"),
+        pytest.param({**STRICT, "FAPI_2_0": True}, False, id="fapi-2.0-mode"),
+        pytest.param(STRICT, True, id="fapi-2.0-for-the-payments-api"),
+    ],
+)
 @pytest.mark.django_db(transaction=True)
-def test_the_flow_passes_a_strict_server_that_asks_for_nonces(client, fapi_demo, settings, strict):
-    """Nonces at the authorization server and the API (RFC 9449 §8, §9): the client retries once with
-    the nonce it was sent, then keeps using it."""
+def test_the_flow_passes_fapi_mode_and_a_server_that_asks_for_nonces(
+    client, fapi_demo, settings, strict, per_api
+):
+    """FAPI 2.0 mode (rar_provider.fapi; global, or the API's flag) and nonces at the authorization
+    server and the API (RFC 9449 §8, §9): the client retries once with the nonce it was sent, then
+    keeps using it."""
+    ResourceServer.objects.filter(identifier="urn:demo:payments").update(fapi_2_0=per_api)
     settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, **strict}
     settings.RAR_PROVIDER_RESOURCE_SERVER = {"DPOP_NONCE_REQUIRED": True}
     settings.REST_FRAMEWORK = {"EXCEPTION_HANDLER": "rar_provider.drf.exception_handler"}
+    # The mode is on: the shared-secret demo client is refused for the same transfer.
+    secret_push = demo_client.push_authorization_request(demo_client.SAMPLE_TRANSFER, "s", "x" * 43)
+    fapi = per_api or strict.get("FAPI_2_0", False)
+    assert (secret_push.status, secret_push.body.get("error")) == (
+        (400, "unauthorized_client") if fapi else (201, None)
+    ), secret_push.body
     done = the_flow_to_the_token(client)
     assert client.session[fapi_views.SESSION_KEY]["par_nonce_retried"] is True
     assert not done["context"]["token_nonce_retried"]  # the nonce from PAR was used at once
