@@ -4,6 +4,8 @@
 the suite on that database instead; pytest-django creates ``test_<name>`` and drops it afterwards.
 """
 
+from pathlib import Path
+
 import environ
 
 from demo_site.settings import *  # noqa: F403
@@ -21,3 +23,6 @@ RAR_PROVIDER = {**RAR_PROVIDER, "SIGNING_KEYS": [generate_signing_key("RSA")], "
 # The cache (rate limits, lockouts) is the test run's own: TEST_CACHE_URL (e.g. redis://127.0.0.1:6379/3),
 # else per-process memory; never the environment's CACHE_URL, because every test starts by clearing it.
 CACHES = {"default": environ.Env().cache_url("TEST_CACHE_URL", default="locmemcache://")}
+
+# The demo FAPI client's private key: never the checkout's var/ (tests that need one make their own).
+DEMO_FAPI_KEY_FILE = str(Path(__file__).resolve().parent / "no-such-dir" / "demo-fapi-key.json")

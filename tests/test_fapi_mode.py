@@ -7,6 +7,7 @@ docs/fapi.md maps each requirement of the profile to the test here (or elsewhere
 from __future__ import annotations
 
 import json
+from io import StringIO
 
 import pytest
 import requests
@@ -291,3 +292,37 @@ def test_signing_keys_must_use_fapi_algorithms_and_rsa_keys_2048_bits(settings):
     ]
     settings.RAR_PROVIDER = {**settings.RAR_PROVIDER, "SIGNING_KEYS": [good]}
     assert check_fapi_settings() == []
+
+
+@pytestmark_live
+def test_the_demo_fapi_client_completes_the_flow_in_fapi_mode(fapi_server, tmp_path, settings):
+    """Issue 12, done when: the demo's FAPI client (keys from rar_demo_fapi_client), driven by
+    requests-oauth2client, goes PAR → consent → token → refresh → API call with private_key_jwt and
+    DPoP in FAPI mode."""
+    key_file = tmp_path / "demo-fapi-key.json"
+    settings.DEMO_FAPI_KEY_FILE = str(key_file)
+    call_command("rar_demo_fapi_client", "--key-file", str(key_file), stdout=StringIO())
+    (private,) = json.loads(key_file.read_text())["keys"]
+    key = Jwk(private)
+    client = OAuth2Client.from_discovery_endpoint(
+        f"{fapi_server}/.well-known/oauth-authorization-server",
+        issuer=fapi_server,
+        auth=PrivateKeyJwt("demo-fapi", key, alg=private.get("alg", "ES256"), aud=fapi_server),
+        redirect_uri=REDIRECT_URI,
+        testing=True,
+        dpop_bound_access_tokens=True,
+    )
+    request = client.authorization_request(
+        scope=None, authorization_details=json.dumps([MONEY_TRANSFER]), dpop=True
+    )
+    pushed = client.pushed_authorization_request(request)
+    token = client.authorization_code(request.validate_callback(browser_approves(fapi_server, pushed.uri)))
+    assert isinstance(token, DPoPToken) and token.kwargs["authorization_details"] == [MONEY_TRANSFER]
+    refreshed = client.refresh_token(token)
+    assert isinstance(refreshed, DPoPToken) and refreshed.refresh_token == token.refresh_token
+    url = f"{fapi_server}/api/transfers/"
+    assert requests.post(url, json=APPROVED, auth=refreshed, timeout=TIMEOUT).status_code == 201
+    bearer = requests.post(
+        url, json=APPROVED, headers={"Authorization": f"Bearer {refreshed.access_token}"}, timeout=10
+    )
+    assert bearer.status_code == 401

@@ -110,7 +110,9 @@ class IssuedRefreshTokenInline(IssuedInline):
 class AuthorizationGrantAdmin(WithAssets, admin.ModelAdmin):
     """Grants, their lifecycle state, and the codes and tokens issued under them; revoke in bulk."""
 
-    list_display = ("id", "user", "application", "api", "types", "created_short", "state")
+    # No id column: the user links to the grant (the list fits 1280 px with three-digit ids too).
+    list_display = ("user", "application", "api", "types", "created_short", "state")
+    list_display_links = ("user",)
     list_filter = (
         ("user", admin.RelatedOnlyFieldListFilter),
         ("application", admin.RelatedOnlyFieldListFilter),
