@@ -254,7 +254,7 @@ def no_signer_message(keys: tuple[SigningKey, ...]) -> str:
     """What to say (and do) when every configured key is published only."""
     return (
         f"Every key in RAR_PROVIDER['SIGNING_KEYS'] is published only ({USE_FOR_SIGNING}: false): "
-        f"none signs. Promote one with: manage.py rar_signing_keys promote {keys[-1].kid}"
+        f"none signs. Promote one with: manage.py rar_signing_keys promote --kid={keys[-1].kid}"
     )
 
 

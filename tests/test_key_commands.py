@@ -141,7 +141,7 @@ def test_publish_only_appends_a_key_that_does_not_sign(key_file):
     out = run("--kty", "EC", "--jwks-file", str(key_file), "--publish-only")
     added = entries(key_file)[1]
     assert added["use_for_signing"] is False and added["kid"] in out and "published only" in out
-    assert f"rar_signing_keys promote {added['kid']}" in out
+    assert f"rar_signing_keys promote --kid={added['kid']}" in out
     assert "signed_until" not in entries(key_file)[0]  # the old key still signs
     with configured(str(key_file)):
         assert keys.current_signing_key().kid == old
@@ -166,27 +166,27 @@ def test_list_promote_retire(key_file):
     assert listed.splitlines() == [f"{old}  ES256  signing", f"{new}  ES256  published only"]
 
     before = int(time.time())
-    out = signing_keys_command("--jwks-file", str(key_file), "promote", new)
+    out = signing_keys_command("--jwks-file", str(key_file), "promote", f"--kid={new}")
     assert f"{new} now signs new tokens" in out
     promoted = entries(key_file)
     assert [k["kid"] for k in promoted] == [old, new] and "use_for_signing" not in promoted[1]
     assert before <= promoted[0]["signed_until"] <= time.time()
     with configured(str(key_file)):
         assert keys.current_signing_key().kid == new
-    assert "signs already" in signing_keys_command("--jwks-file", str(key_file), "promote", new)
+    assert "signs already" in signing_keys_command("--jwks-file", str(key_file), "promote", f"--kid={new}")
     listed = signing_keys_command("--jwks-file", str(key_file)).splitlines()
     assert listed[0].startswith(f"{old}  ES256  published, signed until 20") and listed[1].endswith("signing")
 
     # Tokens the old key signed may live JWT_ACCESS_TOKEN_LIFETIME + JWT_LEEWAY after it stopped.
     refused = r"may be valid until .* retiring it now rejects them. Wait 6\d\d s more, or add --force"
     with pytest.raises(CommandError, match=refused):
-        signing_keys_command("--jwks-file", str(key_file), "retire", old)
+        signing_keys_command("--jwks-file", str(key_file), "retire", f"--kid={old}")
     assert [k["kid"] for k in entries(key_file)] == [old, new]
     # The clock moves on: the old key stopped signing 631 s ago (600 + 30 + 1).
     moved = entries(key_file)
     moved[0]["signed_until"] -= 631
     key_file.write_text(json.dumps({"keys": moved}))
-    out = signing_keys_command("--jwks-file", str(key_file), "retire", old)
+    out = signing_keys_command("--jwks-file", str(key_file), "retire", f"--kid={old}")
     assert f"{old} removed" in out and [k["kid"] for k in entries(key_file)] == [new]
     assert file_mode(key_file) == 0o600
 
@@ -194,7 +194,7 @@ def test_list_promote_retire(key_file):
 def test_retire_refuses_the_signing_key_and_an_unknown_kid(key_file):
     signer = entries(key_file)[0]["kid"]
     with pytest.raises(CommandError, match=f"{signer} signs new tokens: promote another key first"):
-        signing_keys_command("--jwks-file", str(key_file), "retire", signer, "--force")
+        signing_keys_command("--jwks-file", str(key_file), "retire", f"--kid={signer}", "--force")
     with pytest.raises(CommandError, match=f"there is no key 'nope'; the keys are: {signer}"):
         signing_keys_command("--jwks-file", str(key_file), "promote", "nope")
     with pytest.raises(CommandError, match="retire needs the kid"):
@@ -208,8 +208,8 @@ def test_retire_a_key_the_file_has_no_end_for_needs_force(key_file):
     del data[0]["signed_until"]
     key_file.write_text(json.dumps({"keys": data}))
     with pytest.raises(CommandError, match="does not say when .* stopped signing.*--force"):
-        signing_keys_command("--jwks-file", str(key_file), "retire", data[0]["kid"])
-    signing_keys_command("--jwks-file", str(key_file), "retire", data[0]["kid"], "--force")
+        signing_keys_command("--jwks-file", str(key_file), "retire", f"--kid={data[0]['kid']}")
+    signing_keys_command("--jwks-file", str(key_file), "retire", f"--kid={data[0]['kid']}", "--force")
     assert [k["kid"] for k in entries(key_file)] == [data[1]["kid"]]
 
 
@@ -217,7 +217,7 @@ def test_a_published_only_key_that_never_signed_can_go_at_once(key_file):
     """A rotation called off before the promotion."""
     run("--kty", "EC", "--jwks-file", str(key_file), "--publish-only")
     spare = entries(key_file)[1]["kid"]
-    signing_keys_command("--jwks-file", str(key_file), "retire", spare)
+    signing_keys_command("--jwks-file", str(key_file), "retire", f"--kid={spare}")
     assert len(entries(key_file)) == 1
 
 
@@ -228,7 +228,7 @@ def test_promote_repairs_a_file_where_nothing_signs(key_file):
     key_file.write_text(json.dumps({"keys": data}))
     with configured(str(key_file)), pytest.raises(ImproperlyConfigured, match="none signs"):
         keys.current_signing_key()
-    signing_keys_command("--jwks-file", str(key_file), "promote", data[0]["kid"])
+    signing_keys_command("--jwks-file", str(key_file), "promote", f"--kid={data[0]['kid']}")
     with configured(str(key_file)):
         assert keys.current_signing_key().kid == data[0]["kid"]
 
@@ -247,3 +247,15 @@ def test_rar_signing_keys_refuses_a_broken_file_without_touching_it(tmp_path, co
     with pytest.raises(CommandError, match="not touching"):
         signing_keys_command("--jwks-file", str(path), "promote", "x")
     assert path.read_text() == content
+
+
+def test_a_kid_that_starts_with_a_dash_is_promoted_with_the_kid_option(key_file):
+    """A thumbprint kid may start with "-": ``--kid=…`` takes it where a positional reads as an option."""
+    run("--kty", "EC", "--jwks-file", str(key_file), "--publish-only")
+    data = json.loads(key_file.read_text())
+    data["keys"][1]["kid"] = "-dash-first"
+    key_file.write_text(json.dumps(data))
+    with pytest.raises(CommandError):
+        signing_keys_command("--jwks-file", str(key_file), "promote", "-dash-first")
+    out = signing_keys_command("--jwks-file", str(key_file), "promote", "--kid=-dash-first")
+    assert "-dash-first now signs new tokens" in out

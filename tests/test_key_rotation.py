@@ -109,7 +109,7 @@ def test_publish_then_promote_node_by_node_never_rejects_a_valid_token(cluster):
         assert cluster.rejections() == []
 
     # 2. Promoted, node by node: A signs with the new key while B still signs with the old one.
-    command("rar_signing_keys", "--jwks-file", str(cluster.master), "promote", new)
+    command("rar_signing_keys", "--jwks-file", str(cluster.master), "promote", f"--kid={new}")
     cluster.deploy("A")
     assert cluster.issue() == {"A": new, "B": old}
     assert cluster.rejections() == []
@@ -120,9 +120,9 @@ def test_publish_then_promote_node_by_node_never_rejects_a_valid_token(cluster):
 
     # 3. Not yet: tokens the old key signed are still valid, and the command says so.
     with pytest.raises(CommandError, match="retiring it now rejects them"):
-        command("rar_signing_keys", "--jwks-file", str(cluster.master), "retire", old)
+        command("rar_signing_keys", "--jwks-file", str(cluster.master), "retire", f"--kid={old}")
     # Forced, it would reject them on the node that got the file: what the refusal protects.
-    command("rar_signing_keys", "--jwks-file", str(cluster.master), "retire", old, "--force")
+    command("rar_signing_keys", "--jwks-file", str(cluster.master), "retire", f"--kid={old}", "--force")
     cluster.deploy("A")
     assert cluster.published_by("A") == [new]
     refused = cluster.rejections()
@@ -148,7 +148,7 @@ def test_a_rotation_called_off_before_the_promotion(cluster):
     for node in NODES:
         cluster.deploy(node)
     cluster.issue()
-    command("rar_signing_keys", "--jwks-file", str(cluster.master), "retire", new)
+    command("rar_signing_keys", "--jwks-file", str(cluster.master), "retire", f"--kid={new}")
     for node in NODES:
         cluster.deploy(node)
         assert cluster.published_by(node) == [old]

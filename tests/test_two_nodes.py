@@ -305,11 +305,11 @@ def test_signing_key_rotation_node_by_node_never_rejects_a_valid_token(cluster):
         roll(cluster, traffic, "published on", {"rolled": [old, new], "not yet": [old]})
         traffic.wait_for_jwks_caches()
         # 2. Promoted, node by node: for a while A signs with the new key and B with the old one.
-        keys_command("rar_signing_keys", "--jwks-file", master, "promote", new)
+        keys_command("rar_signing_keys", "--jwks-file", master, "promote", f"--kid={new}")
         roll(cluster, traffic, "promoted on", {"rolled": [old, new], "not yet": [old, new]})
         # 3. Retired once every token the old key signed has expired, node by node.
         traffic.wait_until_expired(old)
-        keys_command("rar_signing_keys", "--jwks-file", master, "retire", old)
+        keys_command("rar_signing_keys", "--jwks-file", master, "retire", f"--kid={old}")
         roll(cluster, traffic, "retired on", {"rolled": [new], "not yet": [old, new]})
     finally:
         traffic.finish()

@@ -66,7 +66,7 @@ class Command(BaseCommand):
         if publish_only:
             self.stdout.write(
                 f"Added key {key['kid']} ({key['alg']}) to {path}, published only: it signs nothing until "
-                f"every node has this file and `manage.py rar_signing_keys promote {key['kid']}`."
+                f"every node has this file and `manage.py rar_signing_keys promote --kid={key['kid']}`."
             )
         else:
             self.stdout.write(f"Added key {key['kid']} ({key['alg']}) to {path}; it now signs new tokens.")

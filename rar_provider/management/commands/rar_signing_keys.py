@@ -1,9 +1,12 @@
 """List, promote and retire the signing keys of a JWK Set file (docs/deploy.md, *Rotating the signing key*).
 
     manage.py rar_signing_keys                   # each key: kid, alg, state
-    manage.py rar_signing_keys promote KID       # KID signs from now on; the key that signed stops
-    manage.py rar_signing_keys retire KID        # remove an old key once its tokens have expired
-    manage.py rar_signing_keys retire KID --force
+    manage.py rar_signing_keys promote --kid=KID  # KID signs from now on; the key that signed stops
+    manage.py rar_signing_keys retire --kid=KID   # remove an old key once its tokens have expired
+    manage.py rar_signing_keys retire --kid=KID --force
+
+A kid may start with "-" (an RFC 7638 thumbprint is base64url): ``--kid=KID`` always works; the
+positional ``KID`` is kept for kids that do not.
 
 The file is ``--jwks-file``, else ``RAR_PROVIDER["SIGNING_KEYS"]`` when it names a file. Each change
 is written atomically (mode 0600); copy the file to every node, one at a time, before the next step.
@@ -29,6 +32,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("action", nargs="?", choices=["list", "promote", "retire"], default="list")
         parser.add_argument("kid", nargs="?", help="the key to promote or retire")
+        parser.add_argument("--kid", dest="kid_option", help="the same, safe for a kid that starts with '-'")
         parser.add_argument("--jwks-file", help="default: RAR_PROVIDER['SIGNING_KEYS'] if it is a file path")
         parser.add_argument(
             "--force",
@@ -36,8 +40,9 @@ class Command(BaseCommand):
             help="retire: even though tokens the key signed may still be valid (they will be rejected)",
         )
 
-    def handle(self, *args, action, kid, jwks_file, force, **options):
+    def handle(self, *args, action, kid, jwks_file, force, kid_option=None, **options):
         path = self.key_file(jwks_file)
+        kid = kid_option or kid
         if action != "list" and not kid:
             raise CommandError(f"{action} needs the kid of a key (manage.py rar_signing_keys lists them).")
         try:
