@@ -326,3 +326,21 @@ def test_the_demo_fapi_client_completes_the_flow_in_fapi_mode(fapi_server, tmp_p
         url, json=APPROVED, headers={"Authorization": f"Bearer {refreshed.access_token}"}, timeout=10
     )
     assert bearer.status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_bearer_token_issued_before_the_api_turned_fapi_is_refused_at_the_api(alice_client, client):
+    """Found by the hostile review: the API's guard follows the API's FAPI flag too (§5.3.2.1 cl. 4)."""
+    from .test_demo_api import post_transfer, token_from_code_flow
+
+    bearer = token_from_code_flow(alice_client)
+    ResourceServer.objects.filter(identifier="urn:demo:payments").update(fapi_2_0=True)
+    refused_call = post_transfer(client, bearer, APPROVED)
+    assert refused_call.status_code == 401
+    assert (
+        refused_call["WWW-Authenticate"].startswith("DPoP ")
+        and "DPoP-bound" in refused_call["WWW-Authenticate"]
+    )
+    assert not Transfer.objects.exists()
+    ResourceServer.objects.filter(identifier="urn:demo:payments").update(fapi_2_0=False)
+    assert post_transfer(client, bearer, APPROVED).status_code == 201  # the flag, nothing else, refused it

@@ -44,7 +44,7 @@ from rest_framework.authentication import BaseAuthentication
 from .. import access_tokens, keys
 from ..adapter import get_adapter
 from ..conf import rar_settings
-from . import dpop, revocation
+from . import dpop, registered, revocation
 from .config import (
     DEFAULT_MAX_LIFETIME,
     REVOCATION_CHECKS,
@@ -108,6 +108,9 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
     #: Ask whether the token is still live: None, "database" or "introspection"; default: the
     #: setting's ``REVOCATION_CHECK``. Set it on an API whose actions must honour revocation at once.
     revocation_check: str | None = None
+    #: Accept only DPoP-bound tokens (RFC 9449); default: when this API is registered in this project
+    #: under the FAPI 2.0 Security Profile (``RAR_PROVIDER["FAPI_2_0"]`` or the API's flag).
+    sender_constrained_only: bool | None = None
 
     # configuration ------------------------------------------------------------------------------
 
@@ -160,6 +163,11 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         scheme, token = presented
         try:
             verified = self.verify_token(token, request)
+            if not verified.dpop_jkt and self.requires_sender_constrained_tokens():
+                raise dpop.DPoPRefusal(
+                    "this API accepts only DPoP-bound access tokens "
+                    "(FAPI 2.0 Security Profile 5.3.2.1 clause 4): get a token with a DPoP proof"
+                )
             dpop.check_sender(
                 scheme, token, verified, request, nonce_server=self.get_audience(), leeway=self.get_leeway()
             )
@@ -229,14 +237,15 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
             return "database"
         return check
 
+    def requires_sender_constrained_tokens(self) -> bool:
+        """The class attribute, else FAPI 2.0 mode for this API when it is registered in this project
+        (a bearer token issued before the API's flag was set is refused then)."""
+        if self.sender_constrained_only is not None:
+            return self.sender_constrained_only
+        return registered.under_fapi(self.get_audience())
+
     def _registered_here_with_revocation_check(self) -> bool:
-        from django.apps import apps
-
-        if not apps.is_installed("rar_provider"):
-            return False
-        from ..models import ResourceServer
-
-        return ResourceServer.objects.filter(identifier=self.get_audience(), check_revocation=True).exists()
+        return registered.with_revocation_check(self.get_audience())
 
     def check_not_revoked(self, token: str) -> None:
         """RFC 7009 / RFC 7662: refuse a token the authorization server no longer considers live.
