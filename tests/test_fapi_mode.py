@@ -344,3 +344,18 @@ def test_a_bearer_token_issued_before_the_api_turned_fapi_is_refused_at_the_api(
     assert not Transfer.objects.exists()
     ResourceServer.objects.filter(identifier="urn:demo:payments").update(fapi_2_0=False)
     assert post_transfer(client, bearer, APPROVED).status_code == 201  # the flag, nothing else, refused it
+
+
+@pytest.mark.django_db
+def test_the_api_guard_reads_its_api_switches_once_per_request(alice_client, client):
+    """Revocation check and FAPI flag come from one query on the registered API, not one each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .test_demo_api import post_transfer, token_from_code_flow
+
+    bearer = token_from_code_flow(alice_client)
+    with CaptureQueriesContext(connection) as queries:
+        assert post_transfer(client, bearer, APPROVED).status_code == 201
+    switches = [q["sql"] for q in queries if 'FROM "rar_provider_resourceserver"' in q["sql"]]
+    assert len(switches) == 1, switches

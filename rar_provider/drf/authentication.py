@@ -17,8 +17,8 @@ accepts only encrypted tokens, compressed (``zip``) JWEs are refused unread,
 and forged values are echoed cut short in error messages.
 
 Configuration: class attributes (``audience``, ``issuer``, ``realm``), else the
-``RAR_PROVIDER_RESOURCE_SERVER`` setting, read on every request
-(:mod:`rar_provider.drf.config` lists its keys).
+``RAR_PROVIDER_RESOURCE_SERVER`` setting (:mod:`rar_provider.drf.config`), else the API's switches
+in admin when it is registered here (:mod:`rar_provider.drf.registered`, one query per request).
 
 With ``REVOCATION_CHECK`` the guard also asks whether the token is still live before the view
 runs (a JWT is otherwise valid until ``exp`` even after its grant is revoked): ``"database"``
@@ -28,12 +28,13 @@ revoked token — its consent revoked, RFC 7009 revocation, its code replayed, i
 ``401 invalid_token``; an unanswered introspection is ``503``, never a pass
 (:mod:`rar_provider.drf.revocation`).
 
-The names this module always offered are still importable from it: the setting's helpers
-(``resource_server_settings``, ``configured_jwks`` ...), :class:`VerifiedAccessToken`, the
-refusals and :func:`bearer_challenge`.
+Older import paths still work: ``resource_server_settings``, ``configured_jwks`` ...,
+:class:`VerifiedAccessToken`, the refusals and :func:`bearer_challenge`.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -233,19 +234,20 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         check = self.revocation_check or resource_server_settings().get("REVOCATION_CHECK")
         if check not in REVOCATION_CHECKS:
             raise ImproperlyConfigured(f"{SETTING}['REVOCATION_CHECK'] must be one of {REVOCATION_CHECKS}")
-        if check is None and self._registered_here_with_revocation_check():
+        if check is None and self.registered_api.check_revocation:
             return "database"
         return check
 
     def requires_sender_constrained_tokens(self) -> bool:
-        """The class attribute, else FAPI 2.0 mode for this API when it is registered in this project
-        (a bearer token issued before the API's flag was set is refused then)."""
+        """The class attribute, else FAPI 2.0 mode for this API when it is registered in this project."""
         if self.sender_constrained_only is not None:
             return self.sender_constrained_only
-        return registered.under_fapi(self.get_audience())
+        return self.registered_api.fapi_2_0
 
-    def _registered_here_with_revocation_check(self) -> bool:
-        return registered.with_revocation_check(self.get_audience())
+    @cached_property
+    def registered_api(self) -> registered.RegisteredAPI:
+        """The API's admin switches, read once per request (DRF makes an instance per request)."""
+        return registered.api_switches(self.get_audience())
 
     def check_not_revoked(self, token: str) -> None:
         """RFC 7009 / RFC 7662: refuse a token the authorization server no longer considers live.

@@ -6,29 +6,33 @@ A resource server in another project has no such registry: its class attributes 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.apps import apps
 
 
-def _resource_servers():
+@dataclass(frozen=True)
+class RegisteredAPI:
+    """The admin switches of the guard's API: *refuse revoked tokens at once* and the FAPI 2.0 flag
+    (FAPI 2.0 §5.3.2.1 clause 4: then only sender-constrained, DPoP-bound, tokens)."""
+
+    check_revocation: bool = False
+    fapi_2_0: bool = False
+
+
+def api_switches(audience: str) -> RegisteredAPI:
+    """The switches of the API ``audience`` as registered here, in one query; all off when it is not
+    registered (or rar_provider is not installed). ``RAR_PROVIDER["FAPI_2_0"]`` turns FAPI on too."""
     if not apps.is_installed("rar_provider"):
-        return None
+        return RegisteredAPI()
+    from .. import fapi
     from ..models import ResourceServer
 
-    return ResourceServer.objects
-
-
-def with_revocation_check(audience: str) -> bool:
-    """The API ``audience`` is registered here with *refuse revoked tokens at once*."""
-    servers = _resource_servers()
-    return servers is not None and servers.filter(identifier=audience, check_revocation=True).exists()
-
-
-def under_fapi(audience: str) -> bool:
-    """The API ``audience`` follows the FAPI 2.0 Security Profile here (globally, or its own flag):
-    it accepts only sender-constrained (DPoP-bound) tokens (FAPI 2.0 §5.3.2.1 clause 4)."""
-    servers = _resource_servers()
-    if servers is None:
-        return False
-    from .. import fapi
-
-    return fapi.applies() or servers.filter(identifier=audience, fapi_2_0=True).exists()
+    row = (
+        ResourceServer.objects.filter(identifier=audience).values("check_revocation", "fapi_2_0").first()
+        or {}
+    )
+    return RegisteredAPI(
+        check_revocation=bool(row.get("check_revocation")),
+        fapi_2_0=fapi.applies() or bool(row.get("fapi_2_0")),
+    )
