@@ -99,10 +99,15 @@ def start(tmp_path: Path, **env_extra: str) -> Server:
     template, keys = prepared_database()
     database = tmp_path / "db.sqlite3"
     shutil.copyfile(template, database)
+    return _serve(tmp_path, f"sqlite:///{database}", keys, **env_extra)
+
+
+def _serve(tmp_path: Path, database_url: str, keys: Path, **env_extra: str) -> Server:
+    """scripts/serve on a free port, on ``database_url`` with the signing ``keys``; waits for /healthz."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = base_env(
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url,
         RAR_SIGNING_KEYS_FILE=str(keys),
         STATIC_ROOT=str(tmp_path / "static"),
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
@@ -165,35 +170,7 @@ def start_on(tmp_path: Path, database_url: str, **env_extra: str) -> Server:
 
     The server's log (gunicorn's and Django's, tracebacks included) is ``tmp_path / "serve.log"``.
     """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = base_env(
-        DATABASE_URL=database_url,
-        RAR_SIGNING_KEYS_FILE=str(signing_keys()),
-        STATIC_ROOT=str(tmp_path / "static"),
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
-        BIND=f"127.0.0.1:{port}",
-        RAR_PROVIDER_ISSUER=url,
-        WEB_CONCURRENCY="2",
-    )
-    env.update(env_extra)
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 (kept open for the server's lifetime)
-    process = subprocess.Popen(
-        [str(SERVE)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    server = Server(url, process, tmp_path)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"scripts/serve exited with {process.returncode}:\n{server.log()}")
-        try:
-            if server.get("/healthz")[0] == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(server)
-    raise AssertionError(f"scripts/serve did not answer /healthz in {START_TIMEOUT} s:\n{server.log()}")
+    return _serve(tmp_path, database_url, signing_keys(), **env_extra)
 
 
 def postgres_url(settings_dict: dict) -> str:

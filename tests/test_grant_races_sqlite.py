@@ -15,18 +15,7 @@ import pytest
 
 from . import serving
 from .live_servers import DemoHTTP
-from .test_grant_races import (
-    WORKERS,
-    Rows,
-    Stack,
-    race_codes_of_one_grant,
-    race_narrowing_refreshes,
-    race_one_code,
-    race_one_consent_page,
-    race_revoke_and_refresh,
-    race_revoke_and_reuse,
-    sqlite_rows,
-)
+from .test_grant_races import RACES, WORKERS, Rows, Stack, run_race, sqlite_rows
 
 pytestmark = pytest.mark.sqlite_file
 
@@ -49,32 +38,6 @@ def stack(served) -> Stack:
     )
 
 
-@pytest.mark.parametrize("pushed", [True, False], ids=["par", "front-channel"])
-def test_one_consent_page_posted_at_once_issues_one_code_and_one_payment(stack, pushed):
-    race_one_consent_page(stack, stack.http.login(), pushed)
-    stack.assert_no_trouble()
-
-
-def test_one_code_exchanged_at_once_has_one_winner_and_nothing_live(stack):
-    race_one_code(stack, stack.http.login())
-    stack.assert_no_trouble()
-
-
-def test_revoke_racing_refreshes_leaves_nothing_live(stack):
-    race_revoke_and_refresh(stack, stack.http.login())
-    stack.assert_no_trouble()
-
-
-def test_narrowing_refreshes_at_once_answer_what_the_token_carries(stack):
-    race_narrowing_refreshes(stack, stack.http.login())
-    stack.assert_no_trouble()
-
-
-def test_codes_of_one_reusable_grant_exchanged_at_once_all_succeed(stack):
-    race_codes_of_one_grant(stack, stack.http.login())
-    stack.assert_no_trouble()
-
-
-def test_revoke_racing_reuse_of_the_grant_leaves_nothing_live(stack):
-    race_revoke_and_reuse(stack, stack.http.login())
-    stack.assert_no_trouble()
+@pytest.mark.parametrize("race", RACES)
+def test_race_on_a_sqlite_file(stack, race):
+    run_race(stack, race)
