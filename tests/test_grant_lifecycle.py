@@ -236,3 +236,27 @@ def test_migration_0009_turns_consents_into_grants_and_keeps_the_links(load_demo
     assert grant.grant_id == "g-1" and grant.state == GrantState.CODE_ISSUED
     issued = IssuedCode.objects.get(code_id=code.pk)
     assert issued.grant == grant and issued.authorization_details == [MONEY_TRANSFER]
+
+
+# -- statements per request on the hot paths (issue 10 point 7; benchmarks/queries.py prints them) ----
+
+
+def data_statements(queries) -> int:
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
+    return sum(not q["sql"].lstrip().upper().startswith(control) for q in queries)
+
+
+def test_push_decision_and_code_exchange_stay_within_their_statement_budgets(alice_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as pushing:
+        uri = push(alice_client, [MONEY_TRANSFER]).json()["request_uri"]
+    page = alice_client.get(AUTHORIZE_URL, authorize_query(uri))
+    with CaptureQueriesContext(connection) as deciding:
+        code = decide(alice_client, page)["code"]
+    with CaptureQueriesContext(connection) as exchanging:
+        assert exchange(alice_client, code).status_code == 200
+    assert data_statements(pushing) <= 3
+    assert data_statements(deciding) <= 11
+    assert data_statements(exchanging) <= 12

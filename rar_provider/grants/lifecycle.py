@@ -37,6 +37,7 @@ from ..models import (
     IssuedRefreshToken,
     sha256_hex,
 )
+from ..models.grants import types_text
 
 
 class TransitionRefused(Exception):
@@ -125,11 +126,14 @@ def decide(grant_pk: int, user, approved: list[dict] | None) -> AuthorizationGra
     if approved is None:
         advance(grant, GrantState.DENIED, decided=now)
         return grant
-    grant.authorization_details = approved
-    grant.decided = now
-    grant.expires = now + timedelta(seconds=rar_settings.CONSENT_LIFETIME)
-    grant.save(update_fields=["authorization_details", "types", "decided", "expires"])
-    advance(grant, GrantState.APPROVED)
+    advance(
+        grant,
+        GrantState.APPROVED,
+        authorization_details=approved,
+        types=types_text(approved),
+        decided=now,
+        expires=now + timedelta(seconds=rar_settings.CONSENT_LIFETIME),
+    )
     return grant
 
 

@@ -79,6 +79,11 @@ GIVEN = (
 )
 
 
+def types_text(details: list[dict]) -> str:
+    """The ``types`` column of ``details``: each type once, space-separated with a space each side."""
+    return _space_separated(dict.fromkeys(d.get("type", "?") for d in details if isinstance(d, dict)))
+
+
 class AuthorizationGrantQuerySet(models.QuerySet):
     def given(self):
         """The grants the user approved (every state from ``approved`` on; not pending, not denied)."""
@@ -165,9 +170,7 @@ class AuthorizationGrant(models.Model):
         return f"{self.user} → {self.application}: {self.types.strip() or self.scope or '-'}"
 
     def save(self, *args, **kwargs) -> None:
-        self.types = _space_separated(
-            dict.fromkeys(d.get("type", "?") for d in self.authorization_details if isinstance(d, dict))
-        )
+        self.types = types_text(self.authorization_details)
         if self.resource_server_id and not self.api_name:
             self.api_name = self.resource_server.name
         super().save(*args, **kwargs)

@@ -267,7 +267,8 @@ class AuthorizationView(AuthorizationResponses, View):
                 uri=request_uri_for(self.request.path, auth.pairs),
                 http_method="GET",
                 scopes=validated.scopes,
-                credentials={"user": self.request.user, CONTEXT: context},
+                # The client validated a moment ago: oauthlib's second pass does not load it again.
+                credentials={"user": self.request.user, "client": validated.application, CONTEXT: context},
             )
         except oauthlib_errors.FatalClientError as error:
             raise PageError(error.error, describe(error)) from error
