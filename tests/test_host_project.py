@@ -528,3 +528,22 @@ def test_check_reports_wrong_settings_without_a_traceback(bare_host, change, rep
     assert result.returncode == 1
     assert reported in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_fapi_mode_reports_the_hosts_client_that_breaks_the_profile(host):
+    """docs/fapi.md's switch in a host built from the guide: the checks read the host's own client
+    model (swapped in one variant) and name the clause the guide's secret-based client breaks."""
+    base = host.env.get("DJANGO_SETTINGS_MODULE", "hostsite.settings")
+    fapi = host.path / "hostsite" / "settings_fapi.py"
+    fapi.write_text(
+        f"from {base} import *  # noqa\n\n"
+        'RAR_PROVIDER = {**RAR_PROVIDER, "FAPI_2_0": True}\n'
+        'OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60}\n'
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "hostsite.settings_fapi"}
+    result = host.manage("check", "--database", "default", check=False, env=env)
+    assert result.returncode != 0
+    assert "rar_provider.E057" in result.stderr
+    assert "'my-client' is not a confidential client using private_key_jwt" in result.stderr
+    assert "§5.3.2.1 clause 6" in result.stderr
+    assert "rar_provider.E051" not in result.stderr  # the code lifetime set above satisfies clause 11
