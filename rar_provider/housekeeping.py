@@ -3,7 +3,8 @@
 What ends, and when its row goes (``now`` is the time of the run):
 
 * **codes and tokens** (DOT's ``Grant``, ``AccessToken``, ``RefreshToken``, ``IDToken``): once they
-  ended (expired, or were revoked) more than ``REPLAY_WINDOW`` seconds ago. A revoked refresh token is
+  ended (expired, or were revoked; an access token a refresh replaced expired then) more than
+  ``REPLAY_WINDOW`` seconds ago. A revoked refresh token is
   kept at least DOT's ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` and, with DOT's
   ``REFRESH_TOKEN_REUSE_PROTECTION``, while its family has a live token (a replay of it must still
   revoke the family, RFC 9700 §4.14.2). An unrevoked refresh token ends ``REFRESH_TOKEN_EXPIRE_SECONDS``
@@ -157,8 +158,13 @@ def _steps(now: datetime) -> list[tuple[str, Callable[[], QuerySet]]]:
         ("idle refresh token(s)", idle_refresh_tokens),
         ("orphaned refresh token(s)", orphaned_refresh_tokens),
         (
+            # An access token a rotation ended (rar_provider.oauth.refresh) goes even while the revoked
+            # refresh token pointing at it is kept (the replay window, reuse protection).
             "expired access token(s)",
-            lambda: access_token_model.objects.filter(expires__lt=ended_before, refresh_token__isnull=True),
+            lambda: access_token_model.objects.filter(
+                Q(refresh_token__isnull=True) | Q(refresh_token__revoked__isnull=False),
+                expires__lt=ended_before,
+            ),
         ),
         (
             "expired ID token(s)",

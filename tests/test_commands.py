@@ -66,7 +66,7 @@ def test_code_redemption_kept_while_its_tokens_live(alice_client):
         **CONFIDENTIAL,
     )
     assert refreshed.status_code == 200, refreshed.content
-    assert CodeRedemption.objects.get().access_token is None
+    assert CodeRedemption.objects.get().access_token.is_expired()  # ended by the rotation
     assert "Deleted 0 code redemption" in clear()
     assert CodeRedemption.objects.count() == 1
 

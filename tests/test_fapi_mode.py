@@ -13,12 +13,13 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.utils import timezone
 from jwskate import Jwk
 from oauth2_provider.models import AccessToken
 from requests_oauth2client import DPoPKey, DPoPToken, OAuth2Client, PrivateKeyJwt
 
 from demo_site.payments.models import Transfer
-from rar_provider.models import AuthorizationGrant, ResourceServer
+from rar_provider.models import AuthorizationGrant, ResourceServer, sha256_hex
 
 from .conftest import AUTHORIZE_URL, MONEY_TRANSFER, REDIRECT_URI, push, redirect_params, request_params
 from .fapi_helpers import FAPI_CLIENT, make_client, new_key
@@ -326,6 +327,48 @@ def test_the_demo_fapi_client_completes_the_flow_in_fapi_mode(fapi_server, tmp_p
         url, json=APPROVED, headers={"Authorization": f"Bearer {refreshed.access_token}"}, timeout=10
     )
     assert bearer.status_code == 401
+
+
+@pytest.mark.postgresql
+@pytestmark_live
+def test_concurrent_refreshes_without_rotation_each_answer_their_token_and_one_stays_live(
+    fapi_server, fapi_key
+):
+    """§5.3.2.1 clause 9 (no rotation), one refresh token sent by several requests at once (threads
+    of the test, answered by the live server's threads, each on its own PostgreSQL connection): the
+    refreshes queue on the grant's lock, each answers 200 with the same refresh token and a response
+    describing its own access token (RFC 9396 §7), each replaces the access token issued before it
+    (so exactly one — the last committed — stays live), and the grant is not revoked."""
+    from .live_servers import jwt_claims
+    from .test_grant_races import at_once
+
+    details = [MONEY_TRANSFER, ACCOUNT_INFORMATION]
+    client = fapi_client(fapi_server, fapi_key)
+    request = client.authorization_request(scope=None, authorization_details=json.dumps(details), dpop=True)
+    pushed = client.pushed_authorization_request(request)
+    token = client.authorization_code(request.validate_callback(browser_approves(fapi_server, pushed.uri)))
+    asked = [[MONEY_TRANSFER], [ACCOUNT_INFORMATION], details, [MONEY_TRANSFER]]
+
+    def refresh(n: int):
+        own = fapi_client(fapi_server, fapi_key)  # one client (session) per thread
+        try:
+            return own.refresh_token(token, authorization_details=json.dumps(asked[n]))
+        except Exception as problem:  # noqa: BLE001 - reported by the assertion below
+            return problem
+
+    answers = at_once(len(asked), refresh)
+    assert all(isinstance(answer, DPoPToken) for answer in answers), answers
+    for wanted, answer in zip(asked, answers, strict=True):
+        assert answer.refresh_token == token.refresh_token
+        assert answer.kwargs["authorization_details"] == wanted
+        assert jwt_claims(answer.access_token)["authorization_details"] == wanted
+    grant = AuthorizationGrant.objects.get()
+    assert grant.is_usable
+    live = AccessToken.objects.filter(rar_issued__grant=grant, expires__gt=timezone.now())
+    assert live.count() == 1
+    assert live.get().token_checksum in {sha256_hex(answer.access_token) for answer in answers}
+    again = client.refresh_token(token)
+    assert again.kwargs["authorization_details"] == details
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ revocation ends everything under it at once; a conflict the database reports is 
 
 from __future__ import annotations
 
+import json
 from unittest import mock
 
 import pytest
@@ -16,10 +17,12 @@ from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from rar_provider.grants import lifecycle
 from rar_provider.models import (
     AuthorizationGrant,
+    CodeRedemption,
     GrantState,
     IssuedAccessToken,
     IssuedCode,
     IssuedRefreshToken,
+    sha256_hex,
 )
 from rar_provider.oauth import pipeline
 
@@ -39,6 +42,8 @@ from .conftest import (
 
 pytestmark = pytest.mark.django_db
 
+ACCOUNT_INFORMATION = {"type": "account_information", "actions": ["list_accounts", "read_balances"]}
+
 
 def consent_page(client):
     return client.get(AUTHORIZE_URL, authorize_query(pushed_request_uri(client, [MONEY_TRANSFER])))
@@ -50,10 +55,9 @@ def decide(client, page, decision="allow"):
     )
 
 
-def refresh(client, refresh_token):
-    return post_form(
-        client, TOKEN_URL, {"grant_type": "refresh_token", "refresh_token": refresh_token}, **CONFIDENTIAL
-    )
+def refresh(client, refresh_token, **extra):
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+    return post_form(client, TOKEN_URL, data, **CONFIDENTIAL)
 
 
 def the_grant() -> AuthorizationGrant:
@@ -125,6 +129,31 @@ def test_a_code_whose_grant_was_revoked_cannot_be_exchanged(alice_client):
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
     assert "revoked" in response.json()["error_description"]
     assert not AccessToken.objects.exists()
+
+
+def test_a_replay_found_while_saving_tokens_is_revoked_and_the_revocation_commits(alice_client):
+    """The replay found when the redemption record is written (two exchanges of one code that both
+    got past the code's read: the other one recorded it first) is found inside DOT's savepoint; the
+    revocation runs after that savepoint rolled back, so it commits with the invalid_grant answer."""
+    first = exchange(alice_client, decide(alice_client, consent_page(alice_client))["code"]).json()
+    earlier = CodeRedemption.objects.get()
+    second_code = decide(alice_client, consent_page(alice_client))["code"]
+    # As if a concurrent exchange of second_code had recorded its redemption first.
+    CodeRedemption.objects.create(
+        code_hash=sha256_hex(second_code),
+        application=earlier.application,
+        grant=earlier.grant,
+        access_token=earlier.access_token,
+        token_family=earlier.token_family,
+    )
+    response = exchange(alice_client, second_code)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant", response.content
+    assert "already used" in response.json()["error_description"]
+    earlier.grant.refresh_from_db()
+    assert earlier.grant.state == GrantState.REVOKED
+    assert not AccessToken.objects.filter(token_checksum=sha256_hex(first["access_token"])).exists()
+    assert refresh(alice_client, first["refresh_token"]).json()["error"] == "invalid_grant"
+    assert AccessToken.objects.count() == 0  # nothing of the second exchange was kept either
 
 
 # -- one validation per HTTP request (point 3) -------------------------------------------------------
@@ -246,17 +275,25 @@ def data_statements(queries) -> int:
     return sum(not q["sql"].lstrip().upper().startswith(control) for q in queries)
 
 
-def test_push_decision_and_code_exchange_stay_within_their_statement_budgets(alice_client):
+def test_push_decision_exchange_and_refresh_stay_within_their_statement_budgets(alice_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as pushing:
-        uri = push(alice_client, [MONEY_TRANSFER]).json()["request_uri"]
+        uri = push(alice_client, [MONEY_TRANSFER, ACCOUNT_INFORMATION]).json()["request_uri"]
     page = alice_client.get(AUTHORIZE_URL, authorize_query(uri))
     with CaptureQueriesContext(connection) as deciding:
         code = decide(alice_client, page)["code"]
     with CaptureQueriesContext(connection) as exchanging:
-        assert exchange(alice_client, code).status_code == 200
+        tokens = exchange(alice_client, code).json()
+    refreshes = []
+    for narrowed in (None, [ACCOUNT_INFORMATION]):  # a plain refresh, then a narrowing one (§6)
+        extra = {"authorization_details": json.dumps(narrowed)} if narrowed else {}
+        with CaptureQueriesContext(connection) as refreshing:
+            tokens = refresh(alice_client, tokens["refresh_token"], **extra).json()
+        assert tokens["authorization_details"] == (narrowed or [MONEY_TRANSFER, ACCOUNT_INFORMATION])
+        refreshes.append(data_statements(refreshing))
     assert data_statements(pushing) <= 3
     assert data_statements(deciding) <= 11
     assert data_statements(exchanging) <= 12
+    assert refreshes == [8, 8]

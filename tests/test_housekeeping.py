@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from oauth2_provider.models import Application, RefreshToken
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.housekeeping import delete_in_batches, prune
 from rar_provider.models import AuthorizationGrant, CodeRedemption, PushedAuthorizationRequest
@@ -121,8 +121,10 @@ def test_revoked_refresh_token_is_kept_for_the_replay_window(alice_client, setti
 def test_reuse_protection_keeps_a_revoked_token_while_its_family_lives(alice_client, settings):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "REFRESH_TOKEN_REUSE_PROTECTION": True}
     full_flow(alice_client)
+    ended = AccessToken.objects.get(refresh_token__revoked__isnull=False)  # ended by the rotation
     prune(now=timezone.now() + 2 * DAY)
     rotated = RefreshToken.objects.get(revoked__isnull=False)  # a replay of it must revoke the family
+    assert rotated.access_token is None and not AccessToken.objects.filter(pk=ended.pk).exists()
     RefreshToken.objects.filter(revoked__isnull=True).update(revoked=timezone.now())
     prune(now=timezone.now() + 2 * DAY)
     assert not RefreshToken.objects.filter(pk=rotated.pk).exists()

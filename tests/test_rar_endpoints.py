@@ -244,9 +244,16 @@ def test_details_survive_a_refresh(alice_client):
     )
     assert refreshed.status_code == 200, refreshed.content
     assert refreshed.json()["authorization_details"] == [MONEY_TRANSFER]
-    # DOT deletes the old access token (and its details) and revokes the old refresh token.
-    new_access = IssuedAccessToken.objects.get()
+    # The rotation revokes the old refresh token and ends the old access token (expired now, its
+    # record kept): it is no longer live anywhere a token is checked.
+    old_access, new_access = IssuedAccessToken.objects.order_by("pk")
+    assert old_access.access_token.is_expired()
+    assert not new_access.access_token.is_expired()
     assert new_access.access_token.source_refresh_token.token == tokens["refresh_token"]
+    from .test_tokens import introspect
+
+    assert introspect(alice_client, tokens["access_token"]).json() == {"active": False}
+    assert introspect(alice_client, refreshed.json()["access_token"]).json()["active"] is True
     new_refresh = RefreshToken.objects.get(revoked__isnull=True)
     assert new_refresh.rar_issued.authorization_details == [MONEY_TRANSFER]
     assert IssuedRefreshToken.objects.count() == 2

@@ -3,17 +3,19 @@
 **Lock order** (every writer follows it, so no two can deadlock on these rows):
 
 1. the :class:`~rar_provider.models.AuthorizationGrant` row;
-2. then the DOT authorization code (``Grant``) or refresh token row (DOT's ``_save_bearer_token``
-   locks the refresh token being rotated; a code or token without a grant is locked here);
-3. then access tokens (DOT deletes a revoked one).
+2. then the DOT authorization code (``Grant``) or refresh token row (a rotation's conditional
+   ``UPDATE`` of the refresh token, :mod:`rar_provider.oauth.refresh`, or DOT's
+   ``_save_bearer_token`` on its own path; a code or token without a grant is locked here);
+3. then access tokens (DOT deletes a revoked one; a rotation expires the one it replaces).
 
 A decision locks the pending grant (:func:`decide`); a code exchange and a refresh lock the grant of
 their code or refresh token, then that code or token, and re-check the grant's state under the lock
-(:func:`lock_for_code`, :func:`lock_for_refresh_token`); a revocation locks the grant, flips it to
-``revoked`` and ends everything issued under it in the same transaction (:func:`revoke`). Whichever
-takes the grant's lock first goes first: a revocation that committed is seen by the exchange or
-refresh (``invalid_grant``); an exchange or refresh that committed has linked its new tokens to the
-grant, and the revocation, reading the links under the lock, ends them too.
+(:func:`lock_for_code`, :func:`lock_live_refresh_token`, :func:`lock_for_refresh_token`); a
+revocation locks the grant, flips it to ``revoked`` and ends everything issued under it in the same
+transaction (:func:`revoke`). Whichever takes the grant's lock first goes first: a revocation that
+committed is seen by the exchange or refresh (``invalid_grant``); an exchange or refresh that
+committed has linked its new tokens to the grant, and the revocation, reading the links under the
+lock, ends them too.
 
 States only move forward (:data:`rar_provider.models.TRANSITIONS`); :func:`advance` is a
 conditional ``UPDATE``, so a stale copy can never move a grant back.
@@ -25,7 +27,7 @@ from datetime import timedelta
 
 from django.db import router, transaction
 from django.utils import timezone
-from oauth2_provider.models import get_grant_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 
 from .. import signals
 from ..conf import rar_settings
@@ -186,6 +188,31 @@ def lock_for_refresh_token(refresh_token: str) -> AuthorizationGrant | None:
     )
 
 
+def lock_live_refresh_token(refresh_token: str):
+    """Refresh in one statement: the live refresh token with its grant locked (step 1), or ``None``.
+
+    Returns DOT's refresh token row, unrevoked, with its access token, user and
+    :class:`~rar_provider.models.IssuedRefreshToken` (``rar_issued``, with its grant and the grant's
+    API) joined in — or ``None`` when there is no such row (unknown, revoked, issued without a
+    grant), or when the database can lock rows but not only some of a join's (the caller then takes
+    the general path: :func:`lock_for_refresh_token`). After waiting for the lock, PostgreSQL returns
+    the grant as committed but the refresh token's columns as first read: the rotation's conditional
+    ``UPDATE … WHERE revoked IS NULL`` (:mod:`rar_provider.oauth.refresh`) is what decides a race.
+    """
+    rows = (
+        get_refresh_token_model()
+        .objects.filter(token_checksum=sha256_hex(refresh_token), revoked__isnull=True)
+        .filter(rar_issued__grant__isnull=False)
+        .select_related("access_token", "user", "rar_issued__grant__resource_server")
+    )
+    features = transaction.get_connection(router.db_for_write(AuthorizationGrant)).features
+    if _in_transaction() and features.has_select_for_update:
+        if not features.has_select_for_update_of:
+            return None
+        rows = rows.select_for_update(of=("rar_issued__grant",))
+    return rows.first()
+
+
 def code_issued(grant: AuthorizationGrant) -> None:
     """A code was issued under ``grant`` (``approved`` → ``code_issued``; later codes of a reusable
     grant leave it where it is)."""
@@ -206,8 +233,11 @@ def end_issued(grant: AuthorizationGrant) -> None:
         grant=grant, refresh_token__revoked__isnull=True
     ).select_related("refresh_token"):
         issued.refresh_token.revoke()  # DOT: marks it revoked and deletes its access token
-    for issued in grant.access_tokens.select_related("access_token"):
+    now = timezone.now()
+    for issued in grant.access_tokens.filter(access_token__expires__gt=now).select_related("access_token"):
         issued.access_token.revoke()  # DOT: deletes the token
+    # Those a refresh already ended (expired, :mod:`rar_provider.oauth.refresh`) go in one statement.
+    get_access_token_model().objects.filter(rar_issued__grant=grant).delete()
     get_grant_model().objects.filter(rar_issued__grant=grant).delete()
 
 

@@ -30,6 +30,21 @@ CODE_REPLAYED = "This authorization code was already used; the tokens issued wit
 GRANT_ENDED = "The authorization behind this {what} was revoked or has ended."
 
 
+class ReplayFound(Exception):
+    """A replay found while the tokens are saved, inside DOT's ``save_bearer_token`` savepoint.
+
+    Whatever is revoked in that savepoint is rolled back with it, so the revocation is carried out
+    here as ``revoke`` (no arguments) and run by the validator's ``save_bearer_token`` after the
+    savepoint rolled back, in the token request's transaction, which then commits with the
+    ``invalid_grant`` answer (``description``).
+    """
+
+    def __init__(self, revoke, description: str):
+        super().__init__(description)
+        self.revoke = revoke
+        self.description = description
+
+
 def revoke_redeemed(redemption: CodeRedemption) -> None:
     """RFC 6749 §4.1.2: revoke every token issued from a code that is used again (its whole grant)."""
     if redemption.grant is not None:
@@ -208,8 +223,11 @@ class CodeExchangeMixin:
                 )
         except IntegrityError:
             # The same code is being exchanged twice at once: the other exchange won.
-            earlier = CodeRedemption.objects.select_related("access_token", "grant").get(
-                code_hash=sha256_hex(request.code)
-            )
-            revoke_redeemed(earlier)
-            raise oauthlib_errors.InvalidGrantError(description=CODE_REPLAYED, request=request) from None
+            code_hash = sha256_hex(request.code)
+
+            def revoke() -> None:
+                revoke_redeemed(
+                    CodeRedemption.objects.select_related("access_token", "grant").get(code_hash=code_hash)
+                )
+
+            raise ReplayFound(revoke, CODE_REPLAYED) from None

@@ -39,7 +39,9 @@ class RequestContext:
     * ``issued_access_token``: the row recording the access token just created (the token response
       and the code's redemption are projections of it).
     * ``one_time_only``: the code carries one-time entries only (no refresh token, issue 13);
-      ``code_row``: DOT's row of the code being exchanged, read once.
+      ``code_row``: DOT's row of the code being exchanged, read once; ``refresh_row``: DOT's row of
+      the refresh token presented, read with its grant in one statement, when the refresh takes
+      the rotation of :mod:`rar_provider.oauth.refresh`.
     """
 
     pushed: bool | None = None
@@ -56,6 +58,7 @@ class RequestContext:
     access_token: Any = None
     one_time_only: bool = False
     code_row: Any = None
+    refresh_row: Any = None
 
     def record(self, details: list[dict], resource_server, detail_types=None) -> None:
         """Remember the validated (or stored) details, their API and registered types."""

@@ -60,7 +60,8 @@ SEAMS: tuple[Seam, ...] = (
         "(self, token, request, *args, **kwargs)",
         "rar_provider.oauth.validator.RARValidator._save_bearer_token",
         "DOT's documented place for custom token logic (its save_bearer_token says to override this): "
-        "the response's authorization_details, and no refresh token for one-time grants.",
+        "the response's authorization_details, no refresh token for one-time grants, and the refresh "
+        "token's rotation in eight statements (rar_provider.oauth.refresh.RefreshMixin.rotate).",
     ),
     Seam(
         VALIDATOR,
@@ -74,7 +75,8 @@ SEAMS: tuple[Seam, ...] = (
         "_check_and_set_request_resource",
         "(self, request)",
         "rar_provider.oauth.code_exchange.CodeExchangeMixin._check_and_set_request_resource",
-        "DOT reads the code's row again for its resource; the row read under the grant's lock is reused.",
+        "DOT reads the code's row again for its resource; the row read under the grant's lock is reused. "
+        "Our refresh rotation calls it as DOT's _save_bearer_token does (RFC 8707 §2.2 at refresh).",
     ),
     Seam(
         VALIDATOR,

@@ -18,10 +18,10 @@ from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from .. import fapi
 from ..dpop import binding as dpop
 from ..grants import lifecycle
-from ..models import AccessTokenFormat, IssuedAccessToken, IssuedRefreshToken
+from ..models import AccessTokenFormat, IssuedAccessToken, IssuedRefreshToken, sha256_hex
 from ..pkce import required_for_public_clients
 from .client_authentication import ClientAuthenticationMixin
-from .code_exchange import CODE_REPLAYED, GRANT_ENDED, CodeExchangeMixin, revoke_redeemed
+from .code_exchange import CODE_REPLAYED, GRANT_ENDED, CodeExchangeMixin, ReplayFound, revoke_redeemed
 from .context import context_of
 from .refresh import REFRESH_REPLAYED, RefreshMixin, revoke_replayed_refresh_token
 
@@ -144,6 +144,17 @@ class RARValidator(ClientAuthenticationMixin, CodeExchangeMixin, RefreshMixin, O
             )
         return refresh_token
 
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """DOT's: :meth:`_save_bearer_token` in a savepoint. A replay found inside it (a code
+        exchanged twice at once, a refresh token rotated by a concurrent request) is revoked after
+        the savepoint rolled back, so the revocation commits with the ``invalid_grant`` answer
+        (RFC 6749 §4.1.2, RFC 9700 §4.14.2)."""
+        try:
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        except ReplayFound as replay:
+            replay.revoke()
+            raise oauthlib_errors.InvalidGrantError(description=replay.description, request=request) from None
+
     def _save_bearer_token(self, token, request, *args, **kwargs):
         """RFC 9396 §7: the token response carries the access token's authorization_details.
 
@@ -163,13 +174,14 @@ class RARValidator(ClientAuthenticationMixin, CodeExchangeMixin, RefreshMixin, O
             del token["refresh_token"]
         if bound:
             token["token_type"] = "DPoP"
-        super()._save_bearer_token(token, request, *args, **kwargs)
+        if not self.rotate(token, request):
+            super()._save_bearer_token(token, request, *args, **kwargs)
         if (
             context.issued_access_token is None
             and context.grant is not None
             and request.grant_type == "refresh_token"
         ):
-            self._record_reused_access_token(request, context)
+            self._record_reused_access_token(request, token, context)
         issued = context.issued_access_token
         details = issued.authorization_details if issued is not None else []
         if details:
@@ -184,12 +196,23 @@ class RARValidator(ClientAuthenticationMixin, CodeExchangeMixin, RefreshMixin, O
         if request.grant_type == "authorization_code":
             self._remember_redemption(request, token)
 
-    def _record_reused_access_token(self, request, context) -> None:
+    def _record_reused_access_token(self, request, token, context) -> None:
         """Without rotation DOT gives the refresh token's access token row a new value in place
-        (no ``_create_access_token``): record what that token now carries."""
+        (no ``_create_access_token``): record what that token now carries. Within DOT's
+        ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` a retried refresh is answered with the access token
+        already issued: the response describes that one (RFC 9396 §7)."""
         instance = getattr(request, "refresh_token_instance", None)
         access_token = getattr(instance, "access_token", None)
         if access_token is None:
+            context.issued_access_token = (
+                IssuedAccessToken.objects.filter(
+                    access_token__token_checksum=sha256_hex(token["access_token"])
+                )
+                .select_related("access_token")
+                .first()
+            )
+            if context.issued_access_token is not None:
+                context.access_token = context.issued_access_token.access_token
             return
         context.issued_access_token, _ = IssuedAccessToken.objects.update_or_create(
             access_token=access_token,
