@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk
 
@@ -282,21 +281,3 @@ def generate_signing_key(kty: str = "RSA", size: int = 2048, crv: str = "P-256")
     data = key.export_private(as_dict=True)
     data.update(kid=key.thumbprint(), alg=default_alg(key), use="sig")
     return data
-
-
-@checks.register(checks.Tags.security)
-def check_a_key_signs(app_configs=None, **kwargs):
-    """``rar_provider.E030``: keys are configured, but every one is published only (none can sign)."""
-    try:
-        keys = signing_keys()
-    except ImproperlyConfigured:
-        return []  # reported by rar_provider.E006 (or E005)
-    if keys and not any(key.use_for_signing for key in keys):
-        return [
-            checks.Error(
-                no_signer_message(keys),
-                hint="docs/deploy.md, Rotating the signing key: a key is added published only, then promoted",
-                id="rar_provider.E030",
-            )
-        ]
-    return []

@@ -5,7 +5,7 @@ Importing this package registers every check (``RarProviderConfig.ready`` does).
 - :mod:`.dot_classes`      E001, E002, E003: DOT runs our server and validator classes
 - :mod:`.settings`         E005, W003 (E004 retired): the ``RAR_PROVIDER`` dict, its keys, types, ranges
 - :mod:`.issuer`           W001, E010: the issuer identifier (RFC 8414 §2, RFC 9207)
-- :mod:`.tokens`           E006, W002, E007, E008: signing keys, detail comparators, code lifetime
+- :mod:`.tokens`           E006, W002, E007, E008, E030: signing keys, detail comparators, code lifetime
 - :mod:`.consent_hooks`    E009: the hooks before consent
 - :mod:`.rate_limits`      E020, W020 (deploy): the rate-limit setting and a shared cache
 - :mod:`.dot_views`        E011: DOT's own authorization view routed beside ours
@@ -28,7 +28,7 @@ from .rate_limits import (
 )
 from .resource_server import check_resource_server_setting
 from .settings import check_settings, configured_settings
-from .tokens import check_tokens
+from .tokens import check_a_key_signs, check_tokens
 
 __all__ = [
     "RATE",
@@ -46,6 +46,7 @@ __all__ = [
     "check_replay_cache",
     "check_resource_server_setting",
     "check_settings",
+    "check_a_key_signs",
     "check_tokens",
     "configured_settings",
 ]

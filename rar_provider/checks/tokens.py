@@ -4,6 +4,7 @@
 - rar_provider.W002  RAR_PROVIDER["SIGNING_KEYS"] names a file that does not exist yet
 - rar_provider.E007  RAR_PROVIDER["DETAIL_COMPARATORS"] names something that is not a callable
 - rar_provider.E008  DOT's AUTHORIZATION_CODE_EXPIRE_SECONDS is over 60 seconds (RFC 9700 §4.5)
+- rar_provider.E030  keys are configured, but every one is published only (none can sign)
 """
 
 from __future__ import annotations
@@ -70,3 +71,23 @@ def check_tokens(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@checks.register(checks.Tags.security)
+def check_a_key_signs(app_configs=None, **kwargs):
+    """``rar_provider.E030``: keys are configured, but every one is published only (none can sign)."""
+    from ..keys import no_signer_message, signing_keys
+
+    try:
+        keys = signing_keys()
+    except ImproperlyConfigured:
+        return []  # reported by rar_provider.E006 (or E005)
+    if keys and not any(key.use_for_signing for key in keys):
+        return [
+            checks.Error(
+                no_signer_message(keys),
+                hint="docs/deploy.md, Rotating the signing key: a key is added published only, then promoted",
+                id="rar_provider.E030",
+            )
+        ]
+    return []

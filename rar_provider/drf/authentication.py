@@ -20,13 +20,9 @@ Configuration: class attributes (``audience``, ``issuer``, ``realm``), else the
 ``RAR_PROVIDER_RESOURCE_SERVER`` setting (:mod:`rar_provider.drf.config`), else the API's switches
 in admin when it is registered here (:mod:`rar_provider.drf.registered`, one query per request).
 
-With ``REVOCATION_CHECK`` the guard also asks whether the token is still live before the view
-runs (a JWT is otherwise valid until ``exp`` even after its grant is revoked): ``"database"``
-looks the token up in this project's DOT tables (the API runs beside the authorization server);
-``"introspection"`` asks the authorization server (RFC 7662) with the API's own credentials. A
-revoked token — its consent revoked, RFC 7009 revocation, its code replayed, its API deleted — is
-``401 invalid_token``; an unanswered introspection is ``503``, never a pass
-(:mod:`rar_provider.drf.revocation`).
+With ``REVOCATION_CHECK`` (``"database"`` or ``"introspection"``, :mod:`rar_provider.drf.revocation`)
+the guard also asks whether the token is still live before the view runs: a revoked one is ``401
+invalid_token``; an unanswered introspection is ``503``, never a pass.
 
 Older import paths still work: ``resource_server_settings``, ``configured_jwks`` ...,
 :class:`VerifiedAccessToken`, the refusals and :func:`bearer_challenge`.
