@@ -74,10 +74,12 @@ class RefreshMixin:
     """``OAuth2Validator`` hooks of the refresh token grant (RFC 6749 §6), and its rotation."""
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        """RFC 6749 §6: the refresh token is valid and its grant usable — read under lock, so a
-        concurrent revocation of the grant either comes first and is seen, or waits and then also
-        revokes what this refresh issues (:func:`rar_provider.grants.lifecycle.lock_for_refresh_token`).
-        A refresh token issued with DPoP needs a proof (RFC 9449 §5, :mod:`rar_provider.dpop.binding`).
+        """RFC 6749 §6: the refresh token is valid and its grant usable — read under the grant's lock
+        (:func:`~rar_provider.grants.lifecycle.lock_live_refresh_token`, else DOT's path after
+        :func:`~rar_provider.grants.lifecycle.lock_for_refresh_token`), so a concurrent revocation
+        of the grant either comes first and is seen, or waits and then also revokes what this
+        refresh issues. A refresh token issued with DPoP needs a proof (RFC 9449 §5,
+        :mod:`rar_provider.dpop.binding`).
 
         Raises ``InvalidGrantError`` when the grant has ended or the token was replayed (which
         revokes the grant); returns False for an unknown token or another client's.
