@@ -132,8 +132,9 @@ def issued_under(resource_server: ResourceServer, keep: Keep | None = None, appl
     ):
         if refused(_types(details), application, True):
             found.codes.add(pk)
-    access = mine(
-        IssuedAccessToken.objects.filter(resource_server=resource_server), "access_token__application_id"
+    access = mine(  # live only: one a refresh replaced has expired, and is dead already
+        IssuedAccessToken.objects.filter(resource_server=resource_server, access_token__expires__gt=now),
+        "access_token__application_id",
     )
     for pk, application, user, details in access.values_list(
         "access_token_id", "access_token__application_id", "access_token__user_id", "authorization_details"
@@ -196,7 +197,9 @@ def issued_to_user(user) -> Issued:
     return Issued(
         grants=set(live_grants.values_list("pk", flat=True)),
         codes=set(get_grant_model().objects.filter(user=user, expires__gt=now).values_list("pk", flat=True)),
-        access_tokens=set(get_access_token_model().objects.filter(user=user).values_list("pk", flat=True)),
+        access_tokens=set(
+            get_access_token_model().objects.filter(user=user, expires__gt=now).values_list("pk", flat=True)
+        ),
         refresh_tokens=set(
             get_refresh_token_model()
             .objects.filter(user=user, revoked__isnull=True)

@@ -15,7 +15,9 @@ expire now, and ``INSERT`` the new access token, refresh token and their two rec
 access token is ended by expiry rather than deleted, so what it carried stays on record until
 ``cleartokens`` (every check of a token — introspection, DOT's resource protection, the DRF guard's
 revocation check — refuses an expired one). Anything else — a refresh token without a grant, a
-non-zero ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``, no rotation (FAPI 2.0) — takes DOT's path.
+non-zero ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``, no rotation (FAPI 2.0: the token is read again
+once the grant is locked, since no conditional ``UPDATE`` would catch a stale read) — takes DOT's
+path.
 """
 
 from __future__ import annotations
@@ -87,7 +89,16 @@ class RefreshMixin:
         row = None
         if not oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS:
             row = lifecycle.lock_live_refresh_token(refresh_token)
-        if row is None or row.access_token is None or _past_lifetime(row):
+        if row is not None:  # which API, so that rotate_refresh_token can answer for this grant
+            context_of(request).resource_server = row.rar_issued.grant.resource_server
+        if (
+            row is None
+            or row.access_token is None
+            or _past_lifetime(row)
+            or not self.rotate_refresh_token(request)
+        ):
+            # No rotation (FAPI 2.0): no conditional UPDATE would notice a row read stale while the
+            # grant's lock was awaited, so the token is read again under the lock, on DOT's path.
             return self._validate_refresh_token_by_dot(refresh_token, client, request, *args, **kwargs)
         if row.application_id != client.pk:
             return False
