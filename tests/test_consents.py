@@ -114,7 +114,7 @@ def test_approving_nothing_is_access_denied(alice_client):
     assert not Grant.objects.exists() and not AuthorizationGrant.objects.given().exists()
 
 
-@pytest.mark.parametrize("value", ["2", "-1", "x", "0.5", "", "²", "١"])
+@pytest.mark.parametrize("value", ["2", "-1", "x", "0.5", "", "²", "١", "01", " 1", "1" * 5000])
 def test_approved_index_must_name_an_entry(alice_client, value):
     page = consent_page(alice_client, [MONEY_TRANSFER, ACCOUNT_INFORMATION])
     response = alice_client.post(
@@ -169,6 +169,26 @@ def test_details_granted_signal_carries_the_approved_subset(alice_client):
         decide(alice_client, consent_page(alice_client, [MONEY_TRANSFER, ACCOUNT_INFORMATION]), 1)
     finally:
         signals.details_granted.disconnect(listener)
+    assert seen == [[ACCOUNT_INFORMATION]]
+
+
+def test_details_granted_signal_on_reuse_carries_what_the_code_carries(alice_client, standard):
+    """A reusable grant answering a narrower request issues a code carrying the request's details:
+    the signal (and the event logged from it) says that, not the whole grant (found by a review)."""
+    approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER, ACCOUNT_INFORMATION]))
+    seen = []
+
+    def listener(sender, **kwargs):
+        seen.append(kwargs["authorization_details"])
+
+    signals.details_granted.connect(listener)
+    try:
+        page = alice_client.get(
+            AUTHORIZE_URL, authorize_query(pushed_request_uri(alice_client, [ACCOUNT_INFORMATION]))
+        )
+    finally:
+        signals.details_granted.disconnect(listener)
+    assert page.status_code == 302 and "code=" in page["Location"]
     assert seen == [[ACCOUNT_INFORMATION]]
 
 
@@ -229,6 +249,7 @@ def test_standard_api_reuses_a_covering_consent(alice_client, standard):
     [
         ([{**MONEY_TRANSFER, "instructedAmount": {"amount": 2501, "currency": "USD"}}], {}),
         ([MONEY_TRANSFER, ACCOUNT_INFORMATION], {}),  # more than was approved
+        ([MONEY_TRANSFER, MONEY_TRANSFER], {}),  # one approved payment, twice
         ([MONEY_TRANSFER], {"scope": "accounts"}),  # a scope not consented to
         ([MONEY_TRANSFER], {"prompt": "consent"}),  # the client asks for a fresh consent
         (
@@ -236,7 +257,7 @@ def test_standard_api_reuses_a_covering_consent(alice_client, standard):
             {"client_id": "demo-public", "code_challenge": "x" * 43, "code_challenge_method": "S256"},
         ),
     ],
-    ids=["other-amount", "more-entries", "more-scope", "prompt-consent", "other-client"],
+    ids=["other-amount", "more-entries", "twice", "more-scope", "prompt-consent", "other-client"],
 )
 def test_standard_api_asks_again_when_not_covered(alice_client, standard, details, overrides):
     approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER]))

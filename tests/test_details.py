@@ -21,6 +21,7 @@ from rar_provider.details import (
     check_common_fields,
     check_limits,
     check_schema_is_valid,
+    covering_entries,
     detail_is_covered,
     details_are_covered,
     format_amount,
@@ -710,6 +711,18 @@ def test_schema_the_server_cannot_use_is_a_server_error(schema):
 
 # ---------------------------------------------------------------------------
 # Comparison (RFC 9396 §6.1)
+
+
+def test_each_granted_entry_covers_one_requested_entry_in_any_order():
+    """RFC 9396 §6.1: a subset — each granted entry is paired with one requested entry at most; the
+    pairing is a matching, so a request that can be covered is, whatever its order."""
+    wide = dict(ACCOUNT_INFORMATION, actions=["list_accounts", "read_balances"])
+    narrow = dict(ACCOUNT_INFORMATION, actions=["list_accounts"])
+    assert covering_entries([narrow, wide], [wide, narrow]) == [1, 0]
+    assert covering_entries([narrow, narrow], [wide]) == [0, None]
+    assert uncovered_index([narrow, narrow], [wide]) == 1
+    assert not details_are_covered([wide, wide], [wide])
+    assert details_are_covered([wide, wide], [wide, wide])
 
 
 @pytest.mark.parametrize(

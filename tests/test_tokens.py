@@ -103,6 +103,8 @@ def test_rar_11_array_common_fields_may_be_subsets(alice_client):
         ([MONEY_TRANSFER, ACCOUNT_INFORMATION], "authorization_details[1]"),
         ([{**MONEY_TRANSFER, "beneficiary": "Someone Else"}], "money_transfer"),
         ([{k: v for k, v in MONEY_TRANSFER.items() if k != "beneficiary"}], "only narrow"),
+        # One approved payment asked for twice is not a subset of the grant (found by a review).
+        ([MONEY_TRANSFER, MONEY_TRANSFER], "each granted entry once"),
     ],
 )
 def test_rar_11_superset_is_refused(alice_client, requested, mentions):

@@ -88,12 +88,14 @@ def approved_indices(post, details: list[dict], resource_server) -> list[int]:
             "Start again from the application.",
         )
     indices = set()
+    names = {str(index): index for index in everything}  # never int() of a client's digits
     for value in post.getlist(APPROVE_FIELD):
-        if not (value.isascii() and value.isdigit()) or int(value) not in everything:
+        if value not in names:
+            shown = value if len(value) <= 20 else f"{value[:20]}… ({len(value)} characters)"
             raise PageError(
                 "invalid_request",
                 f"{APPROVE_FIELD} must name entries 0 to {len(everything) - 1} of the request, "
-                f"not {value!r}.",
+                f"not {shown!r}.",
             )
-        indices.add(int(value))
+        indices.add(names[value])
     return sorted(indices)

@@ -12,6 +12,7 @@ from .common_fields import STRING_ARRAY_FIELDS, STRING_FIELDS, check_common_fiel
 from .compare import (
     ARRAY_COMMON_FIELDS,
     Comparator,
+    covering_entries,
     detail_is_covered,
     details_are_covered,
     json_equal,
@@ -33,6 +34,7 @@ __all__ = [
     "check_limits",
     "check_schema_is_valid",
     "detail_is_covered",
+    "covering_entries",
     "details_are_covered",
     "format_amount",
     "humanize_key",

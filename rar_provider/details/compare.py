@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "ARRAY_COMMON_FIELDS",
     "Comparator",
+    "covering_entries",
     "detail_is_covered",
     "details_are_covered",
     "json_equal",
@@ -86,38 +87,77 @@ def detail_is_covered(requested: dict, granted: dict) -> bool:
     return all(json_equal(requested[name], granted[name]) for name in other_requested)
 
 
-def _covered_by_any(
-    requested: dict, granted: list[dict], comparators: Mapping[str, Comparator] | None
-) -> bool:
+def _covers(requested: Any, have: Any, comparators: Mapping[str, Comparator] | None) -> bool:
+    """Does the granted entry ``have`` cover the requested one (same type, then the type's comparison)?"""
     type_ = requested.get("type") if isinstance(requested, dict) else None
+    if not isinstance(have, dict) or not json_equal(have.get("type"), type_):
+        return False
     compare = detail_is_covered
     if comparators and isinstance(type_, str) and type_ in comparators:
         compare = comparators[type_]
-    return any(
-        isinstance(have, dict) and json_equal(have.get("type"), type_) and compare(requested, have)
-        for have in granted
-    )
+    return compare(requested, have)
+
+
+def covering_entries(
+    requested: list[dict], granted: list[dict], comparators: Mapping[str, Comparator] | None = None
+) -> list[int | None]:
+    """For each requested entry, the position of the granted entry that covers it — each granted
+    entry covering one requested entry at most — or ``None`` where there is none left.
+
+    RFC 9396 §6.1: a narrowed request is a *subset* of the grant, so one approved entry (one
+    approved payment) cannot be asked for twice. The pairing is a maximum matching (an entry equal
+    to a granted one is paired with it first), so the order of the request does not decide whether
+    it is covered. ``comparators``: as for :func:`uncovered_index`.
+    """
+    candidates = []
+    for detail in requested:
+        covering = [index for index, have in enumerate(granted) if _covers(detail, have, comparators)]
+        equal = [index for index in covering if json_equal(detail, granted[index])]
+        candidates.append(equal + [index for index in covering if index not in equal])
+    owner: dict[int, int] = {}  # granted position -> requested index
+
+    def pair(wanted: int, seen: set[int]) -> bool:
+        for position in candidates[wanted]:
+            if position in seen:
+                continue
+            seen.add(position)
+            if position not in owner or pair(owner[position], seen):
+                owner[position] = wanted
+                return True
+        return False
+
+    for wanted in range(len(requested)):
+        pair(wanted, set())
+    positions: list[int | None] = [None] * len(requested)
+    for position, wanted in owner.items():
+        positions[wanted] = position
+    return positions
 
 
 def uncovered_index(
     requested: list[dict], granted: list[dict], comparators: Mapping[str, Comparator] | None = None
 ) -> int | None:
-    """The index of the first requested entry no granted entry covers, or ``None`` if all are covered.
+    """The index of the first requested entry no granted entry of its own covers (see
+    :func:`covering_entries`: an entry asked for twice is covered once), or ``None`` if all are.
 
     ``comparators`` maps a type to a comparison replacing :func:`detail_is_covered`
     for that type (RFC 9396 §6.1 allows type-specific comparison); it is only
     ever called with a granted entry of the same type.
     """
-    for index, detail in enumerate(requested):
-        if not _covered_by_any(detail, granted, comparators):
-            return index
-    return None
+    return next(
+        (
+            index
+            for index, position in enumerate(covering_entries(requested, granted, comparators))
+            if position is None
+        ),
+        None,
+    )
 
 
 def details_are_covered(
     requested: list[dict], granted: list[dict], comparators: Mapping[str, Comparator] | None = None
 ) -> bool:
-    """RFC 9396 §6.1: every requested entry is covered by at least one granted entry.
+    """RFC 9396 §6.1: every requested entry is covered by a granted entry of its own.
 
     An empty request is covered. See :func:`uncovered_index` for ``comparators``.
     """

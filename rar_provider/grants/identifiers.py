@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..details.compare import Comparator, json_equal, uncovered_index
+from ..details.compare import Comparator, covering_entries
 from ..models import AuthorizationDetailType, new_grant_id
 
 __all__ = ["grant_entries", "new_grant_id", "only_one_time_entries"]
@@ -28,28 +28,14 @@ def grant_entries(
 ) -> list[int]:
     """For each of ``details`` (a token's, a subset of the grant), its position in ``granted``.
 
-    An entry equal to a granted one is that one (the first not taken yet, so two equal entries map
-    to two positions); a narrower entry (RFC 9396 §6.1) is the first granted entry that covers it.
+    Each granted entry is the position of one token entry at most
+    (:func:`rar_provider.details.compare.covering_entries`): an entry equal to a granted one is
+    that one; a narrower entry (RFC 9396 §6.1) is a granted entry that covers it. Raises
+    ``ValueError`` for an entry not from this grant (narrowing refuses those before a token is made).
     """
-    positions, taken = [], set()
-    for detail in details:
-        position = next(
-            (index for index, have in enumerate(granted) if index not in taken and json_equal(detail, have)),
-            None,
-        )
-        if position is None:
-            position = next(
-                (
-                    index
-                    for index, have in enumerate(granted)
-                    if uncovered_index([detail], [have], comparators) is None
-                ),
-                None,
-            )
-        if position is None:  # not from this grant: narrowing refuses this before a token is made
-            raise ValueError("a token entry that no granted entry covers")
-        taken.add(position)
-        positions.append(position)
+    positions = covering_entries(details, granted, comparators)
+    if None in positions:
+        raise ValueError("a token entry that no granted entry of its own covers")
     return positions
 
 

@@ -37,7 +37,8 @@ def narrow(request) -> None:
         if index is not None:
             raise AuthorizationDetailsProblem(
                 f"authorization_details[{index}] asks for more than was granted "
-                f"(type {requested[index].get('type')!r}): a token request may only narrow the grant"
+                f"(type {requested[index].get('type')!r}), or for a granted entry already asked for: "
+                "a token request may only narrow the grant, each granted entry once"
             )
     except AuthorizationDetailsProblem as problem:
         raise InvalidAuthorizationDetailsError(description=problem.description, request=request) from problem

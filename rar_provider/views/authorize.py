@@ -282,7 +282,7 @@ class AuthorizationView(AuthorizationResponses, View):
                 request=self.request,
                 user=self.request.user,
                 client=validated.application,
-                authorization_details=grant.authorization_details,
+                authorization_details=context.details,  # what the code carries (reused grant: the request's)
                 resource_server=validated.resource_server,
             )
         response = self.redirect(
