@@ -10,12 +10,20 @@ from html import unescape
 
 import pytest
 from django.utils import timezone
-from oauth2_provider.models import Application
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from rar_provider.models import AuthorizationGrant, ResourceServer
 from rar_provider.views.authorizations import PAGE_SIZE
 
-from .conftest import MONEY_TRANSFER, approve, exchange, pushed_request_uri, redirect_params
+from .conftest import (
+    CONFIDENTIAL,
+    MONEY_TRANSFER,
+    approve,
+    exchange,
+    post_form,
+    pushed_request_uri,
+    redirect_params,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +104,22 @@ def test_a_used_one_time_payment_is_not_revocable_in_plain_words(alice_client):
     """Through the real flow: the transactional demo API's consent, once its code is exchanged."""
     code = redirect_params(approve(alice_client, pushed_request_uri(alice_client, [MONEY_TRANSFER])))["code"]
     assert revoke_names(alice_client.get(URL).content.decode())  # not used yet: it can be revoked
-    assert exchange(alice_client, code).status_code == 200
+    tokens = exchange(alice_client, code).json()
     page = alice_client.get(URL)
     assert [e.state for e in page.context["entries"]] == ["used"]
-    html = page.content.decode()
+    # While its refresh token lives, it can still be revoked, and the page says why.
+    assert len(revoke_names(page.content.decode())) == 1
+    assert "still holds a token issued under it" in page.content.decode()
+    ok = post_form(
+        alice_client,
+        "/oauth/token",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        **CONFIDENTIAL,
+    )
+    assert ok.status_code == 200  # it really can be used: the reason Revoke is offered
+    RefreshToken.objects.update(revoked=timezone.now())
+    AccessToken.objects.update(expires=timezone.now())
+    html = alice_client.get(URL).content.decode()
     assert revoke_names(html) == []
     assert "Used once, on" in html and "It cannot be used again." in html
 

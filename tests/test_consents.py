@@ -460,6 +460,14 @@ def test_transactional_consent_is_active_until_its_code_is_used_then_used(alice_
     assert exchange(alice_client, code).status_code == 200
     assert states(alice_client) == [(pk, "used")]  # executed, while its access token still lives
     assert AccessToken.objects.filter(expires__gt=timezone.now()).exists()
+    # Its tokens still live (a refresh token could mint more): the page says so, and offers Revoke
+    # (found by a review: "It cannot be used again", no Revoke, while the refresh token worked).
+    html = alice_client.get(AUTHORIZATIONS_URL).content.decode()
+    assert "Used once, on" in html and "still holds a token issued under it" in html
+    assert "<button" in html.split("<main", 1)[1]
+    # Once nothing issued under it lives, it cannot be used again, and there is nothing to revoke.
+    RefreshToken.objects.get().revoke()
+    assert states(alice_client) == [(pk, "used")]
     html = alice_client.get(AUTHORIZATIONS_URL).content.decode()
     assert "Used once, on" in html and "It cannot be used again." in html
     assert "<button" not in html.split("<main", 1)[1]

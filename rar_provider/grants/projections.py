@@ -6,7 +6,7 @@ The token response, the JWT and introspection read the grant through the token's
 
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from ..models import AuthorizationGrant, GrantState, IssuedAccessToken, IssuedCode, IssuedRefreshToken
@@ -35,13 +35,16 @@ def with_state(queryset, now=None):
 
     * ``revoked``: the user or an operator revoked it (or what it was for was deleted);
     * ``used``: a one-time grant (``transactional`` API, not reusable) whose code was exchanged:
-      it cannot be used again, so there is nothing left to revoke;
+      what it approved was used; while a token issued under it still lives (``live``: an
+      unexpired access token or an unrevoked refresh token) it can still be revoked;
     * ``active``: a reusable grant not yet expired, or with live tokens or an unrevoked refresh
       token; a one-time grant whose code is not exchanged yet and still valid;
     * ``expired``: everything else (a reusable grant past its lifetime with nothing live, a
       one-time grant whose code expired unused).
 
-    The same in SQL for every row: filtering and paginating by status cost no extra query per row.
+    ``live`` is annotated too: a code, an access token or a refresh token issued under the grant
+    can still be used. The same in SQL for every row: filtering and paginating by status cost no
+    extra query per row.
     """
     now = now or timezone.now()
     live_code = Exists(IssuedCode.objects.filter(grant=OuterRef("pk"), code__expires__gt=now))
@@ -52,6 +55,7 @@ def with_state(queryset, now=None):
     )
     unexpired = Q(expires__isnull=True) | Q(expires__gt=now)
     return queryset.annotate(
+        live=Case(When(live_token, then=Value(True)), default=Value(False), output_field=BooleanField()),
         status=Case(
             When(Q(revoked__isnull=False) | Q(state=GrantState.REVOKED), then=Value(REVOKED)),
             When(state=GrantState.EXPIRED, then=Value(EXPIRED)),
@@ -60,7 +64,7 @@ def with_state(queryset, now=None):
             When(Q(reusable=True) & (unexpired | Q(live_token)), then=Value(ACTIVE)),
             default=Value(EXPIRED),
             output_field=CharField(),
-        )
+        ),
     )
 
 

@@ -50,10 +50,16 @@ class AuthorizationEntry:
     grant: AuthorizationGrant
     details: list[DetailView]
     state: str  # active | used | expired | revoked
+    live: bool = False  # a code or token issued under it can still be used
 
     @property
     def active(self) -> bool:
         return self.state == ACTIVE
+
+    @property
+    def revocable(self) -> bool:
+        """Active, or used while a token issued under it still lives (revoking ends that token)."""
+        return self.state == ACTIVE or (self.state == USED and self.live)
 
     @property
     def api_name(self) -> str:
@@ -93,6 +99,7 @@ def entries_for(grants) -> list[AuthorizationEntry]:
             grant=grant,
             details=build_detail_views(grant.authorization_details, types.get(grant.resource_server_id, {})),
             state=grant.status,
+            live=grant.live,
         )
         for grant in grants
     ]
