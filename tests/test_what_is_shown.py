@@ -100,6 +100,21 @@ def test_format_is_asserted(fmt, good, bad):
         "Han\u200bna",  # zero-width space
         "\ufeffHanna",  # byte order mark
         "Hanna\u2028Herwitz",  # line separator
+        # Drawn as nothing or as a blank, though not format characters (found by a review): each
+        # made "xxxxxxxxxxx98?76" look exactly like the account "xxxxxxxxxxx9876".
+        "xxxxxxxxxxx98\u034f76",  # combining grapheme joiner
+        "xxxxxxxxxxx98\ufe0f76",  # variation selector
+        "xxxxxxxxxxx98\U000e010076",  # variation selector supplement
+        "xxxxxxxxxxx98\u316476",  # Hangul filler
+        "xxxxxxxxxxx98\uffa076",  # halfwidth Hangul filler
+        "xxxxxxxxxxx98\u115f76",  # Hangul choseong filler
+        "xxxxxxxxxxx98\u116076",  # Hangul jungseong filler
+        "xxxxxxxxxxx98\u280076",  # braille pattern blank
+        "xxxxxxxxxxx98\u17b476",  # Khmer inherent vowel
+        "xxxxxxxxxxx98\u200c76",  # zero-width non-joiner between ASCII
+        "xxxxxxxxxxx98\u200d76",  # zero-width joiner between ASCII
+        "\u200dHanna",  # a joiner joining nothing
+        "\u3164",  # a value that renders empty
     ],
 )
 def test_control_invisible_and_bidi_characters_are_refused(text):
@@ -127,6 +142,8 @@ def test_joiners_that_scripts_need_are_kept():
         ),
         ("beneficiary", "Hanna \u202eztiwreH", "U+202E"),
         ("subject", "ok\u200b", "U+200B"),
+        ("destinationAccount", "xxxxxxxxxxx98\u316476", "U+3164"),
+        ("destinationAccount", "xxxxxxxxxxx98\u200d76", "U+200D"),
     ],
 )
 def test_par_refuses_what_the_user_could_not_see(client, field, value, said):

@@ -73,21 +73,54 @@ def _is_unicode(text: str) -> bool:
 #: format characters (bidi overrides such as U+202E, zero-width spaces, BOM) and line/paragraph
 #: separators. They could hide or reorder what the user reads (RFC 9396 §3, §12).
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-#: Format characters that scripts need to spell words (Persian, Indic) and emoji: kept.
+#: Format characters that scripts need to spell words (Persian, Indic) and emoji: kept between two
+#: non-ASCII characters, refused next to ASCII (``98\u200d76`` reads as ``9876``).
 _JOINERS = frozenset({"\u200c", "\u200d"})
+#: Characters drawn as nothing (or as a blank) outside the categories above: Unicode's
+#: Default_Ignorable_Code_Point characters that are not format characters (the combining grapheme
+#: joiner, Hangul fillers, Khmer inherent vowels, Mongolian and other variation selectors, tag and
+#: reserved ignorables) and the blank braille pattern. Ranges of code points, inclusive.
+_BLANK_RANGES = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2065, 0x2065),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+
+
+def _drawn_blank(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _BLANK_RANGES)
 
 
 def invisible_character(text: str) -> str | None:
     """The first character of ``text`` that would be invisible or reorder text, as ``U+XXXX``; else None.
 
     Refused: every control character (categories Cc; tab and newline included), format character
-    (Cf: U+202E right-to-left override, U+200B zero-width space, U+FEFF…) except the zero-width
-    (non-)joiners U+200C/U+200D, and the line and paragraph separators (Zl, Zp).
+    (Cf: U+202E right-to-left override, U+200B zero-width space, U+FEFF…), the line and paragraph
+    separators (Zl, Zp), and the other characters drawn as nothing or as a blank (Unicode's default
+    ignorables such as U+034F, U+3164, the variation selectors; U+2800). The zero-width
+    (non-)joiners U+200C/U+200D are kept between two non-ASCII characters (Persian, Indic, emoji),
+    refused elsewhere.
     """
     if text.isascii() and text.isprintable():
         return None
-    for char in text:
-        if unicodedata.category(char) in _INVISIBLE_CATEGORIES and char not in _JOINERS:
+    for position, char in enumerate(text):
+        if char in _JOINERS:
+            before = text[position - 1] if position else "a"
+            after = text[position + 1] if position + 1 < len(text) else "a"
+            if before.isascii() or after.isascii():
+                return f"U+{ord(char):04X}"
+        elif unicodedata.category(char) in _INVISIBLE_CATEGORIES or _drawn_blank(char):
             return f"U+{ord(char):04X}"
     return None
 
