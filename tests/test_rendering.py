@@ -88,6 +88,12 @@ def test_instruction_shape_detection():
     assert not is_instruction_shape({"type": "x", "properties": {"a": "not an object"}})
     assert not is_instruction_shape({"type": "x", "properties": {"a": {"name": "no value"}}})
     assert not is_instruction_shape({"type": "x", "instruction": 5, "properties": {"a": {"value": 1}}})
+    # A member the shape does not show, or a label that is not text, would be granted unseen: such a
+    # detail is shown by the generic partial, every member a row (found by a review).
+    extra = {"display": True, "name": "Email", "value": "alice@example.com", "permission": "example"}
+    assert not is_instruction_shape({"type": "x", "properties": {"email": extra}})
+    assert not is_instruction_shape({"type": "x", "properties": {"a": {"value": 1, "name": 12345}}})
+    assert not is_instruction_shape({"type": "x", "properties": {"a": {"value": 1, "display": "no"}}})
     with pytest.raises(ValueError):
         present_instruction(MONEY_TRANSFER)
 
@@ -178,12 +184,26 @@ def test_instruction_partial_on_the_consent_page(alice_client):
         < html.index("<dt>Boolean for display</dt>")
     )
     assert "Value 1" in html and "100.5" in html and "An optional description" in html
-    # Granted values the client marked display: false are shown too, after the others (RAR-18).
+    # Granted values the client marked display: false are shown too, after the others (RAR-18), in
+    # a section that is open: the client cannot hide them behind a click (found by a review).
+    assert '<details class="more" open>' in html
     more = html.index("More details")
     assert html.index("<dt>Boolean for display</dt>") < more
     assert more < html.index("This value should not be displayed") and more < html.index(
         "Not displayed either"
     )
+
+
+@pytest.mark.django_db
+def test_a_property_member_the_instruction_partial_does_not_show_gets_the_generic_partial(alice_client):
+    AuthorizationDetailType.objects.create(
+        resource_server=ResourceServer.objects.get(), type=PROFILE_TYPE, label="Your profile"
+    )
+    email = {"display": True, "name": "Email", "value": "alice@example.com", "permission": "example"}
+    detail = {"type": PROFILE_TYPE, "instruction": "Share", "properties": {"email": email}}
+    response, html = consent_html(alice_client, [detail])
+    assert INSTRUCTION not in rendered(response)
+    assert "alice@example.com" in html and "<dt>Permission</dt>" in html
 
 
 @pytest.mark.django_db

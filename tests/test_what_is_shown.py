@@ -237,6 +237,14 @@ def test_the_completeness_check_can_fail():
     assert shown_text("<b>a&amp;b</b>\n  c") == "a&b c"
 
 
+def test_a_value_is_not_found_inside_another_value():
+    """Each value needs a place of its own on the page: "example" inside the shown
+    "alice@example.com" does not count (found by a review)."""
+    detail = {"type": "t", "email": "alice@example.com", "permission": "example"}
+    assert missing_values(0, detail, "<p>alice@example.com</p>") == ["authorization_details[0].permission"]
+    assert missing_values(0, detail, "<p>alice@example.com</p><p>example</p>") == []
+
+
 # --- fuzzed details: a type with no schema, every value checked on the page -----------------------
 
 OPEN_TYPE = "urn:example:open"

@@ -106,10 +106,22 @@ def required_values(index: int, detail: dict) -> Iterator[tuple[str, tuple[str, 
 
 
 def missing_values(index: int, detail: dict, page: str) -> list[str]:
-    """The paths of the values of entry ``index`` that the rendered ``page`` (HTML) does not show."""
+    """The paths of the values of entry ``index`` that the rendered ``page`` (HTML) does not show.
+
+    Each value must be found in a place of its own: longest values first, every match is taken out
+    of the text before the next value is looked for, so a value is not "found" inside another one
+    (``"example"`` inside the shown ``"alice@example.com"``).
+    """
     text = shown_text(page)
-    return [
-        path
-        for path, spellings in required_values(index, detail)
-        if not any(spelling in text for spelling in spellings)
-    ]
+    required = sorted(required_values(index, detail), key=lambda pair: -max(len(s) for s in pair[1]))
+    missing = []
+    for path, spellings in required:
+        found = next(
+            (spelling for spelling in sorted(spellings, key=len, reverse=True) if spelling in text), None
+        )
+        if found is None:
+            missing.append(path)
+        else:
+            text = text.replace(found, "\x00", 1)
+    order = {path: position for position, (path, _) in enumerate(required_values(index, detail))}
+    return sorted(missing, key=order.__getitem__)

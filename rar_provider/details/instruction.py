@@ -24,7 +24,7 @@ from typing import Any
 
 from .present import Row, humanize_key, present_detail
 
-__all__ = ["Instruction", "Property", "is_instruction_shape", "present_instruction"]
+__all__ = ["PROPERTY_MEMBERS", "Instruction", "Property", "is_instruction_shape", "present_instruction"]
 
 
 @dataclass
@@ -48,10 +48,28 @@ class Instruction:
     others: list[Row] = field(default_factory=list)
 
 
-def is_instruction_shape(detail: Any) -> bool:
-    """A dict whose ``properties`` is an object of objects, each with a ``value``.
+#: The members a property of the shape may have; any other would be granted but not shown.
+PROPERTY_MEMBERS = frozenset({"value", "display", "name", "display_order", "description"})
 
-    ``instruction``, when present, must be a string.
+
+def _is_property(prop: Any) -> bool:
+    return (
+        isinstance(prop, dict)
+        and "value" in prop
+        and prop.keys() <= PROPERTY_MEMBERS
+        and isinstance(prop.get("display", False), bool)
+        and isinstance(prop.get("name", ""), str)
+        and isinstance(prop.get("description", ""), str)
+    )
+
+
+def is_instruction_shape(detail: Any) -> bool:
+    """A dict whose ``properties`` is an object of objects, each with a ``value`` and nothing but
+    :data:`PROPERTY_MEMBERS` (``display`` a boolean, ``name`` and ``description`` strings).
+
+    ``instruction``, when present, must be a string. Anything else is shown by the generic partial,
+    every member as a row: a property member this shape does not show (``"permission": …``) must
+    not be granted unseen (RFC 9396 §3).
     """
     if not isinstance(detail, dict):
         return False
@@ -61,7 +79,7 @@ def is_instruction_shape(detail: Any) -> bool:
         isinstance(instruction, str)
         and isinstance(properties, dict)
         and bool(properties)
-        and all(isinstance(p, dict) and "value" in p for p in properties.values())
+        and all(_is_property(p) for p in properties.values())
     )
 
 
