@@ -95,6 +95,22 @@ def exchange_code(code: str, code_verifier: str | None) -> Reply:
     return _post("/oauth/token", data)
 
 
+def redirect_result(params, expected_state: str | None) -> dict:
+    """What the redirect back brought (``code`` or ``error``), checked as a client checks it: its
+    ``state`` against the one this flow sent, its ``iss`` against the issuer (RFC 9207)."""
+    return {
+        "code": params.get("code"),
+        "state": params.get("state"),
+        "iss": params.get("iss"),
+        "error": params.get("error"),
+        "error_description": params.get("error_description"),
+        "expected_issuer": settings.ISSUER,
+        "state_matches": bool(expected_state) and params.get("state") == expected_state,
+        "iss_matches": params.get("iss") == settings.ISSUER,
+        "started_here": bool(expected_state),
+    }
+
+
 def authorize_url(request_uri: str) -> str:
     query = urllib.parse.urlencode({"client_id": settings.DEMO_CLIENT_ID, "request_uri": request_uri})
     return f"/oauth/authorize?{query}"

@@ -80,16 +80,7 @@ def owns_callback(request) -> bool:
 
 def _received(request, params) -> dict:
     flow = request.session.get(SESSION_KEY) or {}
-    context = {
-        "code": params.get("code"),
-        "state": params.get("state"),
-        "iss": params.get("iss"),
-        "error": params.get("error"),
-        "error_description": params.get("error_description"),
-        "state_matches": bool(flow.get("state")) and params.get("state") == flow.get("state"),
-        "iss_matches": params.get("iss") == settings.ISSUER,
-        "started_here": bool(flow.get("state")),
-    }
+    context = client.redirect_result(params, flow.get("state"))
     if flow.get("dpop_key"):
         context["dpop_jkt"] = fapi_client.dpop_jkt(flow["dpop_key"])
         context["par_nonce_retried"] = flow.get("par_nonce_retried", False)

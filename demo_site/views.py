@@ -61,17 +61,7 @@ def callback(request):
         return fapi_views.callback(request)
     pending = request.session.get(SESSION_KEY, {})
     params = request.POST if request.method == "POST" else request.GET
-    context = {
-        "code": params.get("code"),
-        "state": params.get("state"),
-        "iss": params.get("iss"),
-        "error": params.get("error"),
-        "error_description": params.get("error_description"),
-        "expected_issuer": settings.ISSUER,
-        "state_matches": bool(pending.get("state")) and params.get("state") == pending.get("state"),
-        "started_here": bool(pending.get("state")),
-    }
-    context["iss_matches"] = context["iss"] == settings.ISSUER
+    context = client.redirect_result(params, pending.get("state"))
     if request.method == "POST" and context["code"]:
         reply = client.exchange_code(context["code"], pending.get("code_verifier"))
         context["token_status"] = reply.status

@@ -14,20 +14,6 @@ from ..models import AuthorizationGrant, GrantState, IssuedAccessToken, IssuedCo
 #: The states of a grant, as the user's list names them.
 ACTIVE, USED, REVOKED, EXPIRED = "active", "used", "revoked", "expired"
 STATES = (ACTIVE, USED, REVOKED, EXPIRED)
-#: Grants a user has given (a pending or denied one was never an authorization).
-GIVEN = (
-    GrantState.APPROVED,
-    GrantState.CODE_ISSUED,
-    GrantState.REDEEMED,
-    GrantState.REVOKED,
-    GrantState.EXPIRED,
-)
-
-
-def given(queryset=None):
-    """The grants the user approved (every state from ``approved`` on)."""
-    queryset = AuthorizationGrant.objects.all() if queryset is None else queryset
-    return queryset.filter(state__in=GIVEN)
 
 
 def with_state(queryset, now=None):

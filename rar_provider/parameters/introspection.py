@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .shared import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, CLIENT_ID, CLIENT_SECRET, TOKEN, TOKEN_TYPE_HINTS
+from .shared import CLIENT_AUTHENTICATION, TOKEN, TOKEN_TYPE_HINTS
 from .table import OPTIONAL, Endpoint, Parameter
 
 INTROSPECT = Endpoint(
@@ -18,9 +18,6 @@ INTROSPECT = Endpoint(
             example="access_token",
             bad="id_token",
         ),
-        CLIENT_ID,
-        CLIENT_SECRET,
-        CLIENT_ASSERTION_TYPE,
-        CLIENT_ASSERTION,
+        *CLIENT_AUTHENTICATION,
     ),
 )

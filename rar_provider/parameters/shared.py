@@ -62,6 +62,10 @@ CLIENT_ASSERTION = Parameter(
     bad="not-a-jwt",
     mismatch=FORGED_JWS,
 )
+
+#: Client authentication at the back-channel endpoints: ``client_secret_basic`` needs none of these;
+#: ``client_secret_post`` the first two, ``private_key_jwt`` (RFC 7523 §2.2) the last two with the id.
+CLIENT_AUTHENTICATION = (CLIENT_ID, CLIENT_SECRET, CLIENT_ASSERTION_TYPE, CLIENT_ASSERTION)
 AUTHORIZATION_DETAILS = Parameter(
     "authorization_details",
     OPTIONAL,

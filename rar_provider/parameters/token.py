@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..form import RequestProblem, shown
-from .shared import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, CLIENT_ID, CLIENT_SECRET, RESOURCE
+from .shared import CLIENT_AUTHENTICATION, RESOURCE
 from .table import OPTIONAL, REQUIRED, SCOPE, UNRESERVED_43_128, URI, VSCHARS, Endpoint, Parameter
 
 NARROWING_DETAILS = Parameter(
@@ -95,10 +95,7 @@ TOKEN_AUTHORIZATION_CODE = Endpoint(
             bad="short",
             mismatch="A" * 43,
         ),
-        CLIENT_ID,
-        CLIENT_SECRET,
-        CLIENT_ASSERTION_TYPE,
-        CLIENT_ASSERTION,
+        *CLIENT_AUTHENTICATION,
         NARROWING_DETAILS,
         GRANT_RESOURCE,
     ),
@@ -132,10 +129,7 @@ TOKEN_REFRESH_TOKEN = Endpoint(
             bad="profile  x",
             mismatch="accounts",
         ),
-        CLIENT_ID,
-        CLIENT_SECRET,
-        CLIENT_ASSERTION_TYPE,
-        CLIENT_ASSERTION,
+        *CLIENT_AUTHENTICATION,
         NARROWING_DETAILS,
         GRANT_RESOURCE,
     ),
@@ -158,10 +152,7 @@ TOKEN_CLIENT_CREDENTIALS = Endpoint(
             bad="profile  x",
             mismatch="no-such-scope",
         ),
-        CLIENT_ID,
-        CLIENT_SECRET,
-        CLIENT_ASSERTION_TYPE,
-        CLIENT_ASSERTION,
+        *CLIENT_AUTHENTICATION,
         CLIENT_DETAILS,
         RESOURCE,
         Parameter(

@@ -29,7 +29,7 @@ from django.views.decorators.clickjacking import xframe_options_deny
 
 from ..consent import DetailView, build_detail_views
 from ..grants.lifecycle import revoke
-from ..grants.projections import ACTIVE, EXPIRED, REVOKED, USED, given, with_state
+from ..grants.projections import ACTIVE, EXPIRED, REVOKED, USED, with_state
 from ..models import AuthorizationDetailType, AuthorizationGrant
 from ..transactions import TransactionConflict, atomic_with_retry
 
@@ -80,7 +80,9 @@ class AuthorizationEntry:
 
 def grants_of(user, state: str = ""):
     """The grants the user gave, with their status, newest first; only those in ``state`` when given."""
-    grants = with_state(given().filter(user=user)).select_related("application", "resource_server")
+    grants = with_state(AuthorizationGrant.objects.given().filter(user=user)).select_related(
+        "application", "resource_server"
+    )
     if state:
         grants = grants.filter(status=state)
     return grants.order_by("-created", "-pk")
@@ -139,7 +141,12 @@ class RevokeAuthorizationView(View):
     http_method_names = ["post"]
 
     def post(self, request, pk: int, *args, **kwargs):
-        grant = given().filter(pk=pk, user=request.user).select_related("application").first()
+        grant = (
+            AuthorizationGrant.objects.given()
+            .filter(pk=pk, user=request.user)
+            .select_related("application")
+            .first()
+        )
         if grant is None:
             raise Http404("No such authorization.")
         try:
