@@ -311,7 +311,7 @@ def test_every_code_block_of_the_guide_is_run():
         words = block.words[1:] if block.words[0] in ("swapped", "production") else block.words
         assert words and words[0] in known, block.label
     flows = [b.words[1] for b in labelled if b.words[0] == "flow"]
-    assert flows == ["par", "browser", "token", "introspect"]
+    assert flows == ["par", "browser", "token", "introspect", "refresh"]
 
 
 def test_guide_pip_lines_name_extras_that_exist():
@@ -461,7 +461,24 @@ def test_first_flow_par_login_consent_token_introspection(host):
     assert answer["authorization_details"] == REQUESTED
     assert answer["client_id"] == CLIENT[0]
 
-    # Alice sees what she approved.
+    # The refresh, as the client: rotated, the previous access token ended, a replay revokes.
+    def refresh(refresh_token: str) -> dict:
+        run = host.sh(host.in_guide(blocks_by_step["refresh"].code), env={"REFRESH_TOKEN": refresh_token})
+        return json.loads(run.stdout)
+
+    def introspect(access_token: str) -> dict:
+        run = host.sh(host.in_guide(blocks_by_step["introspect"].code), env={"ACCESS_TOKEN": access_token})
+        return json.loads(run.stdout)
+
+    refreshed = refresh(token["refresh_token"])
+    assert refreshed["authorization_details"] == REQUESTED, refreshed
+    assert refreshed["refresh_token"] != token["refresh_token"]
+    assert introspect(token["access_token"]) == {"active": False}
+    assert introspect(refreshed["access_token"])["active"] is True
+    assert refresh(token["refresh_token"])["error"] == "invalid_grant"  # the rotated one, again
+    assert introspect(refreshed["access_token"]) == {"active": False}  # its grant is revoked
+
+    # Alice sees what she approved (revoked by the replay above).
     status, _url, html = browser.open("/oauth/authorizations/")
     assert status == 200 and "Hanna Herwitz" in html
 
